@@ -1,0 +1,175 @@
+"""Opening a database (embedded SQLite by default, PostgreSQL by URL) and transactions.
+
+``Store.atomic()`` nests: the outermost call opens a transaction, inner calls use
+savepoints, so a failing inner step rolls back only itself while an exception that
+escapes the outermost block leaves the database exactly as before.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+
+from . import i18n
+from .errors import RetryableError, ShuangsuijiError, StateError
+
+DEFAULT_URL = "sqlite:///shuangsuiji.db"
+ENV_VAR = "SHUANGSUIJI_DB"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """``--db URL``, else ``$SHUANGSUIJI_DB``, else ``sqlite:///shuangsuiji.db`` here.
+
+    Plain ``postgresql://`` URLs use psycopg 3.
+    >>> resolve_url("postgresql://u@h/db")
+    'postgresql+psycopg://u@h/db'
+    """
+    url = url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below control transactions
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Store:
+    """A database handle.  Cheap to create; call :meth:`close` (or use ``with``)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        parsed = make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise ShuangsuijiError("store.dialect", url=self.url)
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            db = parsed.database
+            if db and db != ":memory:":
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self._conn: Connection | None = None
+        self._depth = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    # -- transactions ----------------------------------------------------------------------
+    @contextmanager
+    def atomic(self) -> Iterator[Connection]:
+        """A transaction; nested calls become savepoints."""
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        conn = self._conn
+        if self._depth == 0:
+            trans = conn.begin()
+        else:
+            trans = conn.begin_nested()
+        self._depth += 1
+        try:
+            yield conn
+        except BaseException:
+            self._depth -= 1
+            if trans.is_active:
+                trans.rollback()
+            raise
+        else:
+            self._depth -= 1
+            try:
+                trans.commit()
+            except Exception as exc:  # serialization failures surface at commit on PostgreSQL
+                if _is_retryable(exc):
+                    raise RetryableError(detail=str(exc).splitlines()[0]) from exc
+                raise
+
+    def read(self) -> Connection:
+        """A connection for reads outside :meth:`atomic` (autobegins)."""
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        return self._conn
+
+    # -- schema ----------------------------------------------------------------------------
+    def _alembic_config(self) -> Any:
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        return cfg
+
+    def init(self) -> str:
+        """Create or upgrade the schema to the newest migration; returns the revision."""
+        from alembic import command
+
+        cfg = self._alembic_config()
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        return self.revision() or ""
+
+    def revision(self) -> str | None:
+        conn = self.engine.connect()
+        try:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        finally:
+            conn.close()
+
+    def head(self) -> str:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self._alembic_config()).get_current_head() or ""
+
+    def require_schema(self) -> None:
+        """Fail clearly when the database was not initialised or is out of date."""
+        current = self.revision()
+        if current != self.head():
+            raise StateError("store.schema", url=self.url, current=current or "-", head=self.head())
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code in ("40001", "40P01", "23505") or "database is locked" in str(exc)
+
+
+i18n.register({
+    "store.dialect": {"zh": "不支持的数据库地址：{url}（仅支持 sqlite:/// 与 postgresql://）",
+                      "en": "unsupported database URL: {url} (use sqlite:/// or postgresql://)"},
+    "store.schema": {"zh": "数据库 {url} 的结构版本为 {current}，需要 {head}：请先运行 `shuangsuiji init`",
+                     "en": "database {url} is at schema {current}, {head} is needed: run `shuangsuiji init` first"},
+})
