@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import text
+
+from shuangsuiji import importer, registry
+from shuangsuiji.errors import InputError
+from shuangsuiji.store import Store
+from tests.helpers import (ENTITY_HEADER, INSPECTOR_HEADER, entity_rows, inspector_rows, make_uscc,
+                           write_csv)
+
+
+def count(store: Store, table: str) -> int:
+    conn = store.read()
+    n = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+    conn.rollback()
+    return int(n)
+
+
+def test_import_entities_and_reimport_changes(store: Store, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "e.csv", ENTITY_HEADER, entity_rows(50))
+    rep = importer.import_file(store, "entities", f)
+    assert (rep.rows, rep.inserted, rep.updated) == (50, 50, 0)
+    assert count(store, "entity") == 50 and count(store, "unit") == 3
+    rows = entity_rows(52)
+    rows[3][4] = "注销"          # status change
+    rows[6][5] = "D"             # risk change (was C)
+    f2 = write_csv(tmp_path / "e2.csv", ENTITY_HEADER, rows)
+    rep2 = importer.import_file(store, "entities", f2)
+    assert (rep2.inserted, rep2.updated, rep2.unchanged) == (2, 2, 48)
+    assert {(c[0], c[1], c[3]) for c in rep2.changes} == {
+        (rows[3][0], "status", "cancelled"), (rows[6][0], "risk", "D")}
+    assert count(store, "registry_change") == 2
+    # a --replace import with the first ten rows retires (disables) the others, never deletes
+    f3 = write_csv(tmp_path / "e3.csv", ENTITY_HEADER, rows[:10])
+    rep3 = importer.import_file(store, "entities", f3, replace=True)
+    assert rep3.retired == 42
+    assert count(store, "entity") == 52
+    conn = store.read()
+    assert conn.execute(text("SELECT count(*) FROM entity WHERE enabled")).scalar() == 10
+    conn.rollback()
+
+
+def test_bad_rows_all_reported_nothing_written(store: Store, tmp_path: Path) -> None:
+    rows = entity_rows(30)
+    rows[4][0] = rows[4][0][:-1] + ("0" if rows[4][0][-1] != "0" else "1")  # bad check char
+    rows[9][2] = "999999"                                                  # bad region
+    rows[12][5] = "E"                                                      # bad risk class
+    rows[20][0] = rows[2][0]                                               # duplicate
+    f = write_csv(tmp_path / "bad.csv", ENTITY_HEADER, rows)
+    with pytest.raises(InputError) as info:
+        importer.import_file(store, "entities", f)
+    probs = info.value.problems
+    assert [(p.line, p.column) for p in probs] == [
+        (6, "统一社会信用代码"), (11, "行政区划"), (14, "信用风险分类"), (22, "统一社会信用代码")]
+    assert all(p.file == "bad.csv" for p in probs)
+    msg = info.value.message("zh")
+    assert "bad.csv 第6行" in msg and "与第4行重复" in msg
+    assert "line 6" in info.value.message("en")
+    assert count(store, "entity") == 0 and count(store, "unit") == 0 and count(store, "import_batch") == 0
+
+
+def test_encodings_detected(store: Store, tmp_path: Path) -> None:
+    for i, enc in enumerate(("utf-8-sig", "gb18030")):
+        f = write_csv(tmp_path / f"e{i}.csv", ENTITY_HEADER, entity_rows(5, start=10 * i), encoding=enc)
+        importer.import_file(store, "entities", f)
+    conn = store.read()
+    names = set(conn.execute(text("SELECT name FROM entity")).scalars())
+    conn.rollback()
+    assert "测试企业12有限公司" in names and len(names) == 10
+
+
+def test_wrong_forced_encoding_is_clear(store: Store, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "g.csv", ENTITY_HEADER, entity_rows(3), encoding="gb18030")
+    with pytest.raises(InputError) as info:
+        importer.import_file(store, "entities", f, encoding="utf-8")
+    assert "utf-8" in info.value.message("en")
+    assert count(store, "entity") == 0
+
+
+def test_dry_run_writes_nothing(store: Store, tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "e.csv", ENTITY_HEADER, entity_rows(10))
+    rep = importer.import_file(store, "entities", f, dry_run=True)
+    assert rep.inserted == 10 and rep.dry_run
+    assert count(store, "entity") == 0 and count(store, "import_batch") == 0
+
+
+def test_conflicts_need_known_references(store: Store, tmp_path: Path) -> None:
+    importer.import_file(store, "entities", write_csv(tmp_path / "e.csv", ENTITY_HEADER, entity_rows(5)))
+    importer.import_file(store, "inspectors", write_csv(tmp_path / "i.csv", INSPECTOR_HEADER, inspector_rows(4)))
+    header = ["执法证号", "统一社会信用代码", "回避事由", "生效日期", "失效日期"]
+    good = [["ZF330001", make_uscc(1), "近亲属任职", "2026-01-01", ""]]
+    bad = good + [["ZF999999", make_uscc(2), "x", "", ""], ["ZF330002", make_uscc(999), "x", "", ""],
+                  ["ZF330003", make_uscc(3), "x", "2026-05-01", "2026-01-01"]]
+    with pytest.raises(InputError) as info:
+        importer.import_file(store, "conflicts", write_csv(tmp_path / "c.csv", header, bad))
+    codes = [p.reason_code for p in info.value.problems]
+    assert codes == ["import.unknown_inspector", "import.unknown_entity", "import.date_order"]
+    assert count(store, "conflict") == 0
+    rep = importer.import_file(store, "conflicts", write_csv(tmp_path / "c2.csv", header, good))
+    assert rep.inserted == 1 and count(store, "conflict") == 1
+
+
+def test_xlsx_numeric_ids_and_formulas_rejected(store: Store, tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(ENTITY_HEADER)
+    ws.append(entity_rows(1)[0])
+    ws.append([913301061234567000, "数字编号公司", "330106", "", "存续", "A", ""])
+    ws.append([make_uscc(5), "=HYPERLINK(\"x\")", "330106", "", "存续", "A", ""])
+    f = tmp_path / "e.xlsx"
+    wb.save(f)
+    with pytest.raises(InputError) as info:
+        importer.import_file(store, "entities", f)
+    codes = [(p.line, p.reason_code) for p in info.value.problems]
+    assert codes == [(3, "table.numeric_id"), (4, "table.formula")]
+    assert "Excel" in info.value.message("zh")
+    assert count(store, "entity") == 0
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_round_trip(store: Store, tmp_path: Path, suffix: str) -> None:
+    rows = entity_rows(20)
+    rows[0][1] = "=cmd|'/c calc'!A1"   # formula-looking name must survive but be neutralised
+    importer.import_file(store, "entities", write_csv(tmp_path / "e.csv", ENTITY_HEADER, rows))
+    importer.import_file(store, "inspectors", write_csv(tmp_path / "i.csv", INSPECTOR_HEADER, inspector_rows(6)))
+    before = {k: registry.digest(store, k) for k in ("entities", "inspectors")}
+    for kind in ("entities", "inspectors"):
+        out = tmp_path / f"{kind}{suffix}"
+        assert registry.export(store, kind, out) == before[kind].rows
+        if suffix == ".xlsx":
+            from openpyxl import load_workbook
+            ws = load_workbook(out).active
+            ids = [r[0] for r in ws.iter_rows(min_row=2, values_only=True)]
+            assert all(isinstance(v, str) for v in ids)
+            assert not any(str(c.value).startswith("=") for row in ws.iter_rows() for c in row if c.value)
+        else:
+            if kind == "entities":
+                import csv
+                cells = [c for row in csv.reader(out.open(encoding="utf-8-sig")) for c in row]
+                assert "'=cmd|'/c calc'!A1" in cells and not any(c.startswith("=") for c in cells)
+        rep = importer.import_file(store, kind, out)
+        assert rep.unchanged == before[kind].rows and rep.updated == 0, rep.changes
+    assert {k: registry.digest(store, k) for k in before} == before
+
+
+def test_malformed_files(store: Store, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    trunc = tmp_path / "trunc.csv"
+    trunc.write_text(",".join(ENTITY_HEADER) + "\n" + make_uscc(1) + ',"unterminated name', encoding="utf-8")
+    ctrl = write_csv(tmp_path / "ctrl.csv", ENTITY_HEADER, [[make_uscc(1), "bad\x07name", "330106", "", "存续", "A", ""]])
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(ENTITY_HEADER) + "\n" + ",".join([make_uscc(1), "n", "330106"] + ["x"] * 100_000),
+                    encoding="utf-8")
+    unknown = write_csv(tmp_path / "unk.csv", ["统一社会信用代码", "名称", "风险"], [])
+    expected = {"empty.csv": "table.empty", "trunc.csv": "table.unreadable", "ctrl.csv": "table.control_char",
+                "wide.csv": "table.too_many_cells", "unk.csv": "table.unknown_column"}
+    for f in (empty, trunc, ctrl, wide, unknown):
+        with pytest.raises(InputError) as info:
+            importer.import_file(store, "entities", f)
+        assert info.value.problems[0].reason_code == expected[f.name], f.name
+    assert count(store, "entity") == 0
+
+
+def test_stats_and_digest_are_backend_independent(store: Store, tmp_path: Path) -> None:
+    importer.import_file(store, "entities", write_csv(tmp_path / "e.csv", ENTITY_HEADER, entity_rows(12)))
+    st = registry.stats(store)
+    assert st["entity_risk"] == {"A": 3, "B": 3, "C": 3, "D": 3}
+    assert sum(st["entity_unit"].values()) == 12
+    d = registry.digest(store, "entities")
+    rev = write_csv(tmp_path / "r.csv", ENTITY_HEADER, list(reversed(entity_rows(12))))
+    other = Store(f"sqlite:///{tmp_path / 'other.db'}")
+    other.init()
+    importer.import_file(other, "entities", rev)
+    assert registry.digest(other, "entities") == d
+    other.close()
