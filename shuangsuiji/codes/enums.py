@@ -146,8 +146,8 @@ i18n.register({
 i18n.register({
     "enum.unknown": {"zh": "没有名为“{name}”的枚举，可选：{allowed}",
                      "en": "no enumeration named '{name}'; choose one of: {allowed}"},
-    "enum.language": {"zh": "不支持的语言“{lang}”，可选：{allowed}",
-                      "en": "unsupported language '{lang}'; choose one of: {allowed}"},
+    "enum.language": {"zh": "不支持的语言“{language}”，可选：{allowed}",
+                      "en": "unsupported language '{language}'; choose one of: {allowed}"},
 })
 
 
@@ -221,7 +221,7 @@ def label(enum_name: str, code: str | bool | None, lang: str = "zh") -> str:
     """
     index = _LANGUAGE_INDEX.get(lang)
     if index is None:
-        raise InvalidComponent("enum.language", lang=lang, allowed=", ".join(_LANGUAGE_INDEX))
+        raise InvalidComponent("enum.language", language=lang, allowed=", ".join(_LANGUAGE_INDEX))
     enum = enumeration(enum_name)
     if enum is RISK_CLASS and code is None:
         return UNCLASSIFIED[index]

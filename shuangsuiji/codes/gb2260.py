@@ -34,11 +34,11 @@ i18n.register({
         "zh": "行政区划代码的省级部分“{province}”不是有效的省级代码",
         "en": "'{province}' is not a province code"},
     "gb2260.county_without_prefecture": {
-        "zh": "行政区划代码“{code}”的县级部分不为00而地市级部分为00",
-        "en": "region code '{code}' has a county part under prefecture part 00"},
+        "zh": "行政区划代码“{value}”的县级部分不为00而地市级部分为00",
+        "en": "region code '{value}' has a county part under prefecture part 00"},
     "gb2260.no_prefecture": {
-        "zh": "“{code}”是省级代码，没有所属地市",
-        "en": "'{code}' is a province code and has no prefecture"},
+        "zh": "“{value}”是省级代码，没有所属地市",
+        "en": "'{value}' is a province code and has no prefecture"},
 })
 
 
@@ -58,7 +58,7 @@ def validate(value: object) -> str:
     if code[:2] not in PROVINCES:
         raise InvalidComponent("gb2260.province", province=code[:2])
     if code[2:4] == "00" and code[4:] != "00":
-        raise InvalidComponent("gb2260.county_without_prefecture", code=code)
+        raise InvalidComponent("gb2260.county_without_prefecture", value=code)
     return code
 
 
@@ -99,5 +99,5 @@ def prefecture(value: object) -> str:
     """The 6-digit code of the prefecture containing ``value`` (itself for a prefecture)."""
     code = validate(value)
     if code[2:] == "0000":
-        raise InvalidComponent("gb2260.no_prefecture", code=code)
+        raise InvalidComponent("gb2260.no_prefecture", value=code)
     return code[:4] + "00"

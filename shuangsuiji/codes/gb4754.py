@@ -39,8 +39,8 @@ _TABLE = deletion_table(SPACES)
 
 i18n.register({
     "gb4754.format": {
-        "zh": "行业代码“{code}”格式不正确：应为门类字母（A–T）加2至4位数字，如 C、C13、C1311 或 1311",
-        "en": "industry code '{code}' is malformed: a section letter (A-T) and/or 2 to 4 digits, "
+        "zh": "行业代码“{value}”格式不正确：应为门类字母（A–T）加2至4位数字，如 C、C13、C1311 或 1311",
+        "en": "industry code '{value}' is malformed: a section letter (A-T) and/or 2 to 4 digits, "
               "e.g. C, C13, C1311 or 1311"},
     "gb4754.section": {
         "zh": "“{section}”不是国民经济行业门类（A–T）",
@@ -64,7 +64,7 @@ def validate(value: object) -> str:
     code = compact(value)
     match = _PATTERN.fullmatch(code)
     if match is None or not code:
-        raise InvalidFormat("gb4754.format", code=code)
+        raise InvalidFormat("gb4754.format", value=code)
     letter, digits = match.group(1), match.group(2) or ""
     if letter and letter not in SECTION_DIVISIONS:
         raise InvalidComponent("gb4754.section", section=letter)
