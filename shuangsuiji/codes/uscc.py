@@ -40,6 +40,8 @@ _ALLOWED = frozenset(ALPHABET)
 _DIGITS = frozenset("0123456789")
 _WEIGHTS = tuple(pow(3, i, 31) for i in range(LENGTH - 1))
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ORG_VALUE = {char: int(char, 36) for char in ALPHABET}
+_ORG_CHECKS = tuple({10: "X", 11: "0"}.get(11 - r, str(11 - r)) for r in range(11))
 _TABLE = deletion_table(SPACES + HYPHENS)
 
 i18n.register({
@@ -96,6 +98,10 @@ def calc_check_digit(first17: str) -> str:
         raise InvalidLength("uscc.body_length", length=len(body))
     body = body[: LENGTH - 1]
     _check_alphabet(body)
+    return _check17(body)
+
+
+def _check17(body: str) -> str:
     total = sum(w * _VALUE[c] for w, c in zip(_WEIGHTS, body))
     return ALPHABET[-total % 31]
 
@@ -114,11 +120,16 @@ def calc_org_check_digit(org8: str) -> str:
     if len(body) != 8:
         raise InvalidLength("uscc.org_length", length=len(body))
     _check_alphabet(body, offset=8)
-    remainder = 11 - sum(w * int(c, 36) for w, c in zip(_ORG_WEIGHTS, body)) % 11
-    return "X" if remainder == 10 else "0" if remainder == 11 else str(remainder)
+    return _org_check(body)
+
+
+def _org_check(body: str) -> str:
+    return _ORG_CHECKS[sum(w * _ORG_VALUE[c] for w, c in zip(_ORG_WEIGHTS, body)) % 11]
 
 
 def _check_alphabet(value: str, offset: int = 0) -> None:
+    if _ALLOWED.issuperset(value):
+        return
     bad = first_bad(value, _ALLOWED)
     if bad is not None:
         raise InvalidFormat("uscc.charset", position=offset + bad + 1, char=value[bad])
@@ -132,7 +143,7 @@ def _check_parts(number: str) -> None:
     if number[0] == "0":
         raise InvalidComponent("uscc.department", char=number[0])
     region_part = number[2:8]
-    if first_bad(region_part, _DIGITS) is not None:
+    if not _DIGITS.issuperset(region_part):
         raise InvalidComponent("uscc.region", region=region_part)
 
 
@@ -145,10 +156,10 @@ def validate(value: object) -> str:
     """
     number = compact(value)
     _check_parts(number)
-    expected = calc_check_digit(number)
+    expected = _check17(number)
     if number[-1] != expected:
         raise InvalidChecksum("uscc.checksum", expected=expected, found=number[-1])
-    expected = calc_org_check_digit(number[8:16])
+    expected = _org_check(number[8:16])
     if number[16] != expected:
         raise InvalidChecksum("uscc.org_checksum", expected=expected, found=number[16])
     return number
