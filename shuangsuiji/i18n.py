@@ -42,7 +42,7 @@ def set_language(lang: str | None) -> None:
     _language = lang
 
 
-def text(code: str, lang: str | None = None, **params: object) -> str:
+def text(code: str, lang: str | None = None, /, **params: object) -> str:
     """The message for ``code`` in ``lang`` with ``params`` filled in.
 
     >>> register({"demo.hello": {"zh": "你好，{name}", "en": "hello, {name}"}})

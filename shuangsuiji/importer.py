@@ -206,20 +206,21 @@ class _Parser:
             code, params = "import.invalid_value", (("detail", str(exc)),)
         self.problems.append(Problem(self.file, line, _column_label(self.kind, key), value, code, params))
 
-    def parse_chunk(self, chunk: list[tuple[int, list[str]]]) -> list[tuple[int, dict[str, Any]]]:
-        out: list[tuple[int, dict[str, Any]]] = []
+    def parse_chunk(self, chunk: list[tuple[int, list[str]]]) -> tuple[list[int], dict[str, list[Any]]]:
+        """The chunk's good rows as (line numbers, parsed columns); problems are collected."""
         columns: dict[str, list[str]] = {}
         for i, key in enumerate(self.keys):
             if key:
-                columns[key] = [clean_cell(row[i]) for _, row in chunk]
+                columns[key] = _clean_column([row[i] for _, row in chunk])
         bad_rows: set[int] = set()
-        for pos, (line, row) in enumerate(chunk):
-            for i, cell in enumerate(row):
-                if has_control(cell):
-                    key = self.keys[i] or f"#{i + 1}"
-                    self.problems.append(Problem(self.file, line, _column_label(self.kind, key), cell,
-                                                 "table.control_char", ()))
-                    bad_rows.add(pos)
+        if has_control("\u2028".join(c for _, row in chunk for c in row)):
+            for pos, (line, row) in enumerate(chunk):
+                for i, cell in enumerate(row):
+                    if has_control(cell):
+                        key = self.keys[i] or f"#{i + 1}"
+                        self.problems.append(Problem(self.file, line, _column_label(self.kind, key), cell,
+                                                     "table.control_char", ()))
+                        bad_rows.add(pos)
         parsed: dict[str, list[Any]] = {}
         for key, (parse, memo) in self.specs.items():
             values = columns.get(key)
@@ -229,41 +230,59 @@ class _Parser:
                 except ValidationError:
                     default = None
                 parsed[key] = [default] * len(chunk)
-                continue
-            fast_ok = uscc_ok(values) if key == "uscc" else None
-            cache = self.memo[key]
-            result: list[Any] = []
-            for pos, v in enumerate(values):
-                if fast_ok is not None and fast_ok[pos]:
-                    result.append(v)
-                    continue
-                if memo and v in cache:
-                    hit = cache[v]
-                    if isinstance(hit, Exception):
-                        self._problem(chunk[pos][0], key, v, hit)
-                        bad_rows.add(pos)
-                        result.append(None)
-                    else:
-                        result.append(hit)
-                    continue
+            elif memo:
+                parsed[key] = self._parse_memo(key, parse, values, chunk, bad_rows)
+            else:
+                parsed[key] = self._parse_each(key, parse, values, chunk, bad_rows)
+        lines = [line for line, _ in chunk]
+        if bad_rows:
+            keep = [pos for pos in range(len(chunk)) if pos not in bad_rows]
+            lines = [lines[pos] for pos in keep]
+            parsed = {k: [v[pos] for pos in keep] for k, v in parsed.items()}
+        return lines, parsed
+
+    def _parse_memo(self, key: str, parse: Callable[[str], Any], values: list[str],
+                    chunk: list[tuple[int, list[str]]], bad_rows: set[int]) -> list[Any]:
+        """Low-cardinality columns: parse each distinct value once."""
+        cache = self.memo[key]
+        failed: set[str] = set()
+        for v in set(values):
+            if v not in cache:
                 try:
-                    val = parse(v)
+                    cache[v] = parse(v)
                 except ValueError as exc:
-                    if memo:
-                        cache[v] = exc
-                    self._problem(chunk[pos][0], key, v, exc)
+                    cache[v] = exc
+            if isinstance(cache[v], Exception):
+                failed.add(v)
+        if failed:
+            for pos, v in enumerate(values):
+                if v in failed:
+                    self._problem(chunk[pos][0], key, v, cache[v])
                     bad_rows.add(pos)
-                    result.append(None)
-                    continue
-                if memo:
-                    cache[v] = val
-                result.append(val)
-            parsed[key] = result
-        names = list(parsed)
-        for pos, values in enumerate(zip(*parsed.values())):
-            if pos not in bad_rows:
-                out.append((chunk[pos][0], dict(zip(names, values))))
-        return out
+            return [None if v in failed else cache[v] for v in values]
+        return [cache[v] for v in values]
+
+    def _parse_each(self, key: str, parse: Callable[[str], Any], values: list[str],
+                    chunk: list[tuple[int, list[str]]], bad_rows: set[int]) -> list[Any]:
+        fast_ok = uscc_ok(values) if key == "uscc" else None
+        result: list[Any] = list(values) if fast_ok is not None else [None] * len(values)
+        todo = range(len(values)) if fast_ok is None else (~fast_ok).nonzero()[0].tolist()
+        for pos in todo:
+            try:
+                result[pos] = parse(values[pos])
+            except ValueError as exc:
+                self._problem(chunk[pos][0], key, values[pos], exc)
+                bad_rows.add(pos)
+                result[pos] = None
+        return result
+
+
+def _clean_column(values: list[str]) -> list[str]:
+    out = [v.strip() for v in values]
+    for i, v in enumerate(out):
+        if v[:1] == "'":
+            out[i] = clean_cell(v)
+    return out
 
 
 def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
@@ -278,8 +297,7 @@ def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[t
 
 
 def _row_hash(values: Sequence[Any]) -> str:
-    return hashlib.blake2b("\x1f".join("" if v is None else str(v) for v in values).encode(),
-                           digest_size=8).hexdigest()
+    return hashlib.blake2b("\x1f".join(map(str, values)).encode(), digest_size=8).hexdigest()
 
 
 def _file_sha256(path: Path) -> str:
@@ -295,8 +313,13 @@ def _now() -> datetime:
 
 
 # -- bulk writing -------------------------------------------------------------------------
-def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """Insert plain tuples through the DBAPI: COPY on PostgreSQL, executemany on SQLite."""
+def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]],
+                *, plain: bool = False) -> None:
+    """Insert tuples through the DBAPI: COPY on PostgreSQL, executemany on SQLite.
+
+    ``plain`` promises that every value is already str/int/float/bool/None, so SQLite can
+    skip the per-value conversion of dates and numpy scalars.
+    """
     if not rows:
         return
     raw = conn.connection.driver_connection
@@ -309,7 +332,8 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: list
     else:
         marks = ", ".join("?" * len(columns))
         cur = raw.cursor()  # type: ignore[union-attr]
-        cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", [_sqlite_row(r) for r in rows])
+        cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
+                        rows if plain else [_sqlite_row(r) for r in rows])
         cur.close()
 
 
@@ -325,8 +349,13 @@ def _sqlite_value(v: Any) -> Any:
     return v
 
 
+_PLAIN = frozenset((str, int, float, bool, type(None)))  # sqlite3 stores bool as 0/1
+
+
 def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(_sqlite_value(v) for v in row)
+    if all(type(v) in _PLAIN for v in row):
+        return row
+    return tuple(v if type(v) in _PLAIN else _sqlite_value(v) for v in row)
 
 
 def bulk_update(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
@@ -386,26 +415,28 @@ KIND_SPECS = {
 }
 
 
-def _to_db(kind: str, rec: dict[str, Any], depts: _Names | None, units: _Names | None) -> dict[str, Any]:
-    rec = dict(rec)
+def _db_columns(kind: str, cols: dict[str, list[Any]], depts: _Names | None,
+                units: _Names | None) -> dict[str, list[Any]]:
+    """Parsed columns → database columns (references resolved, defaults filled)."""
+    db = dict(cols)
+    n = len(next(iter(cols.values()))) if cols else 0
     if kind == "entities":
-        uscc = rec["uscc"]
-        if rec.get("entity_type") is None:
-            rec["entity_type"] = _type_from_id(uscc)
-        if rec.get("region") is None:
-            rec["region"] = uscc[2:8] if len(uscc) == 18 else uscc[:6]
-        rec["unit_id"] = units.get(rec.pop("unit")) if units else None
-        rec["tags"] = rec.get("tags") or ""
-        rec["address"] = rec.get("address") or ""
-    elif kind == "inspectors":
-        rec["department_id"] = depts.get(rec.pop("department")) if depts else None
-        rec["unit_id"] = units.get(rec.pop("unit")) if units else None
-        rec["qualifications"] = rec.get("qualifications") or ""
-    elif kind == "items":
-        rec["department_id"] = depts.get(rec.pop("department")) if depts else None
+        ids = cols["uscc"]
+        db["entity_type"] = [t if t is not None else _type_from_id(u) for t, u in zip(cols["entity_type"], ids)]
+        db["region"] = [r if r is not None else (u[2:8] if len(u) == 18 else u[:6]) for r, u in zip(cols["region"], ids)]
+        db["tags"] = [t or "" for t in cols["tags"]]
+        db["address"] = [a or "" for a in cols["address"]]
+    if kind in ("inspectors", "items") and depts is not None:
+        db["department_id"] = [depts.get(d) for d in cols["department"]]
+    if kind in ("entities", "inspectors") and units is not None:
+        db["unit_id"] = [units.get(u) for u in cols["unit"]]
+    if kind == "inspectors":
+        db["qualifications"] = [q or "" for q in cols["qualifications"]]
+    if kind == "items":
         for k in ("sub_item", "legal_basis", "target_type", "frequency"):
-            rec[k] = rec.get(k) or ""
-    return rec
+            db[k] = [v or "" for v in cols[k]]
+    assert all(len(v) == n for v in db.values())
+    return db
 
 
 def _type_from_id(uscc: str) -> str:
@@ -414,27 +445,36 @@ def _type_from_id(uscc: str) -> str:
     return "enterprise" if len(uscc) == 15 else "other"
 
 
-def _upsert_registry(conn: Connection, kind: str, records: list[tuple[int, dict[str, Any]]],
+def _upsert_registry(conn: Connection, kind: str, cols: dict[str, list[Any]],
                      existing: dict[str, tuple[int, str]], report: ImportReport,
                      depts: _Names | None, units: _Names | None, batch_id: int) -> None:
     spec = KIND_SPECS[kind]
+    db = _db_columns(kind, cols, depts, units)
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        for f in spec.fields:
+            if any(isinstance(v, date) for v in db[f]):
+                db[f] = [_sqlite_value(v) for v in db[f]]
+    rows = list(zip(*(db[f] for f in spec.fields)))
+    hashes = [_row_hash(r) for r in rows]
+    keys = db[spec.key]
     new_rows: list[tuple[Any, ...]] = []
     changed: list[tuple[int, dict[str, Any], str]] = []
-    for _line, rec in records:
-        db = _to_db(kind, rec, depts, units)
-        values = tuple(db[f] for f in spec.fields)
-        h = _row_hash(values)
-        key = db[spec.key]
-        old = existing.get(key)
-        if old is None:
-            new_rows.append((*values, h))
-            existing[key] = (-1, h)
-        elif old[1] == h:
-            report.unchanged += 1
-        else:
-            changed.append((old[0], db, h))
-            existing[key] = (old[0], h)
-    bulk_insert(conn, spec.table, (*spec.fields, "row_hash"), new_rows)
+    if not existing:
+        new_rows = [(*r, h) for r, h in zip(rows, hashes)]
+        existing.update((k, (-1, h)) for k, h in zip(keys, hashes))
+    else:
+        for key, values, h in zip(keys, rows, hashes):
+            old = existing.get(key)
+            if old is None:
+                new_rows.append((*values, h))
+                existing[key] = (-1, h)
+            elif old[1] == h:
+                report.unchanged += 1
+            else:
+                changed.append((old[0], dict(zip(spec.fields, values)), h))
+                existing[key] = (old[0], h)
+    bulk_insert(conn, spec.table, (*spec.fields, "row_hash"), new_rows, plain=sqlite)
     report.inserted += len(new_rows)
     if changed:
         _apply_changes(conn, kind, changed, report, batch_id)
@@ -536,9 +576,8 @@ def import_file(store: Store, kind: str, path: str | Path, *, encoding: str | No
             )).inserted_primary_key[0]
             writer = _writer(conn, kind, report, batch_id, parser)
             for chunk in _chunks(table.rows, CHUNK):
-                records = parser.parse_chunk(chunk)
                 report.rows += len(chunk)
-                writer.feed(records)
+                writer.feed(parser.parse_chunk(chunk))
                 reporter.advance(len(chunk))
             if parser.problems:
                 raise InputError(sorted(parser.problems, key=lambda p: p.line), file=path.name)
@@ -580,10 +619,26 @@ class _writer:
             return f"{rec['uscc']}|{rec['inspected_on']}|{rec['department']}"
         return str(rec[KIND_SPECS[self.kind].key])
 
-    def feed(self, records: list[tuple[int, dict[str, Any]]]) -> None:
-        good: list[tuple[int, dict[str, Any]]] = []
+    def feed(self, parsed: tuple[list[int], dict[str, list[Any]]]) -> None:
+        lines, cols = parsed
+        if not lines:
+            return
         file = self.parser.file
-        for line, rec in records:
+        if self.kind in KIND_SPECS:
+            keys = cols[KIND_SPECS[self.kind].key]
+            seen = self.seen
+            dups = [i for i, (k, line) in enumerate(zip(keys, lines)) if seen.setdefault(k, line) != line]
+            for i in dups:
+                self.parser.problems.append(Problem(file, lines[i], _column_label(self.kind, _key_column(self.kind)),
+                                                    keys[i], "import.duplicate", (("first", self.seen[keys[i]]),)))
+            if not self.parser.problems:
+                _upsert_registry(self.conn, self.kind, cols, self.existing, self.report, self.depts,
+                                 self.units, self.batch_id)
+            return
+        good: list[tuple[int, dict[str, Any]]] = []
+        names = list(cols)
+        for line, values in zip(lines, zip(*cols.values())):
+            rec = dict(zip(names, values))
             key = self._dup_key(rec)
             first = self.seen.get(key)
             if first is not None:
@@ -591,7 +646,7 @@ class _writer:
                                                     key, "import.duplicate", (("first", first),)))
                 continue
             self.seen[key] = line
-            if self.kind in ("conflicts", "history") and not self._references_ok(line, rec):
+            if not self._references_ok(line, rec):
                 continue
             if self.kind == "conflicts" and rec["valid_from"] and rec["valid_to"] and rec["valid_to"] < rec["valid_from"]:
                 self.parser.problems.append(Problem(file, line, _column_label(self.kind, "valid_to"),
@@ -600,10 +655,7 @@ class _writer:
             good.append((line, rec))
         if self.parser.problems:
             return
-        if self.kind in KIND_SPECS:
-            _upsert_registry(self.conn, self.kind, good, self.existing, self.report, self.depts,
-                             self.units, self.batch_id)
-        elif self.kind == "conflicts":
+        if self.kind == "conflicts":
             self._write_conflicts(good)
         else:
             self._write_history(good)

@@ -1,0 +1,113 @@
+"""Shared CLI plumbing: options, the store, errors → exit codes, progress bars, output."""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from shuangsuiji import i18n
+from shuangsuiji.errors import ShuangsuijiError
+from shuangsuiji.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    def __init__(self, db: str | None, lang: str | None, debug: bool) -> None:
+        self.db, self.lang, self.debug = db, lang, debug
+        self._store: Store | None = None
+
+    def store(self, *, require_schema: bool = True) -> Store:
+        if self._store is None:
+            self._store = Store(self.db)
+        if require_schema:
+            self._store.require_schema()
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def handle_errors(fn: F) -> F:
+    """Library errors become a clean message and exit 1 (75 for retryable); no traceback
+    unless ``--debug``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context().find_object(Context)
+        try:
+            return fn(*args, **kwargs)
+        except ShuangsuijiError as exc:
+            if ctx is not None and ctx.debug:
+                raise
+            if _json_requested():
+                click.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, indent=2))
+            else:
+                click.echo(i18n.text("cli.error", message=exc.message()), err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _json_requested() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.params.get("as_json"))
+
+
+def json_option(fn: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / output JSON")(fn)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def say(code: str, **params: Any) -> None:
+    click.echo(i18n.text(code, **params))
+
+
+class RichReporter:
+    """Draws rich progress bars on a terminal; silent when stderr is not a TTY."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self._progress: Any = None
+        self._task: Any = None
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        if not self.enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.finish()
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self._progress.start()
+        self._task = self._progress.add_task(stage, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, amount)
+
+    def finish(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def info(self, message: str) -> None:
+        if self.enabled:
+            click.echo(message, err=True)
+
+
+i18n.register({
+    "cli.error": {"zh": "错误：{message}", "en": "Error: {message}"},
+})
