@@ -95,6 +95,10 @@ i18n.register({
         "zh": "检查组模式：{count}个检查对象没有任何可派的检查组（组员属本单位、申报回避或轮换排除），例如：{entities}",
         "en": "group mode: {count} entit(y/ies) have no eligible group (a member is from the "
               "entity's unit, declared a conflict or is excluded by rotation), e.g. {entities}"},
+    "assign.group_repair_failed": {
+        "zh": "检查组模式：打乱分配后，{count}个检查对象无法在回避、交叉和承担量限制下分到检查组，例如：{entities}",
+        "en": "group mode: after dealing, {count} entit(y/ies) could not be given a group within "
+              "recusal, cross-unit and capacity limits, e.g. {entities}"},
     "assign.more": {"zh": "等", "en": " …"},
     "assign.suggestions": {"zh": "建议：", "en": "Suggestions:"},
     "assign.suggest.capacity": {"zh": "提高执法人员的承担量上限", "en": "raise the officers' capacity"},
@@ -372,8 +376,13 @@ def _deal(key: bytes, dept: int, names: Sequence[bytes], rank: np.ndarray, start
     hq = np.arange(int(q_n.sum())) - np.repeat(q_first - q_lo, q_n)
     words = _hash_words(key, dept, hq, names, np.repeat(who, q_n))
     ticket = words[np.repeat(q_first - q_lo, n_w) + r // 4, r % 4]
-    order = np.lexsort((rank[listed], ticket, r))[:seats]
-    return listed[order]
+    bits = int(r.max()).bit_length()
+    packed = (r.astype(np.uint64) << np.uint64(64 - bits)) | (ticket >> np.uint64(bits)) if bits else ticket
+    order = np.argsort(packed)
+    ranked = packed[order]
+    if np.any(ranked[1:] == ranked[:-1]):
+        order = np.lexsort((rank[listed], ticket, r))
+    return listed[order[:seats]]
 
 
 def _ranks(names: Sequence[bytes]) -> np.ndarray:
@@ -384,11 +393,70 @@ def _ranks(names: Sequence[bytes]) -> np.ndarray:
 
 # --------------------------------------------------------------------------- context
 
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (sort-based: faster than np.unique's hashing here)."""
+    keys = np.sort(keys)
+    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if keys.size else keys
+
+
 def _member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     if sorted_keys.size == 0:
         return np.zeros(np.shape(keys), bool)
     pos = np.searchsorted(sorted_keys, keys)
     return sorted_keys[np.minimum(pos, sorted_keys.size - 1)] == keys
+
+
+class _Eligibility:
+    """Who may sit for whom, restricted to one pool: excluded pairs and the cross-unit rule."""
+
+    def __init__(self, ctx: _Context, pool: np.ndarray, cross: Any, expert: bool) -> None:
+        self.ctx, self.pool = ctx, pool
+        self.cross = False if expert else cross
+        inside = np.zeros(ctx.n_o, bool)
+        inside[pool] = True
+        keys = ctx.conflict_keys[inside[ctx.conflict_keys % ctx.m]]
+        if not expert:
+            rotation = ctx.previous_keys[inside[ctx.previous_keys % ctx.m]]
+            keys = _unique(np.concatenate([keys, rotation]))
+        self.excluded = keys
+        self._set: set[int] | None = None
+
+    def vec(self, off: np.ndarray, ent: np.ndarray) -> np.ndarray:
+        """Eligibility of officers for entities (broadcasting; ``cross`` may be per column)."""
+        ok = ~_member(self.excluded, ent * self.ctx.m + off)
+        if np.any(self.cross):
+            ue = self.ctx.unit_e[ent]
+            ok &= ~(np.asarray(self.cross) & (ue >= 0) & (self.ctx.unit_o[off] == ue))
+        return ok
+
+    def pairs(self) -> set[int]:
+        """The excluded pair keys as a set, for one-at-a-time checks."""
+        if self._set is None:
+            self._set = set(self.excluded.tolist())
+        return self._set
+
+    def one(self, o: int, e: int) -> bool:
+        if e * self.ctx.m + o in self.pairs():
+            return False
+        ue = self.ctx.unit_e[e]
+        return not (self.cross and ue >= 0 and self.ctx.unit_o[o] == ue)
+
+    def count(self, among: np.ndarray) -> np.ndarray:
+        """Per entity, how many of ``among`` (a subset of the pool) are eligible; no dense matrix."""
+        ctx = self.ctx
+        count = np.full(ctx.n_e, len(among), np.int64)
+        if self.cross and len(among):
+            units, per_unit = np.unique(ctx.unit_o[among], return_counts=True)
+            pos = np.minimum(np.searchsorted(units, ctx.unit_e), len(units) - 1)
+            same = (units[pos] == ctx.unit_e) & (ctx.unit_e >= 0)
+            count -= np.where(same, per_unit[pos], 0)
+        e, o = np.divmod(self.excluded, ctx.m)
+        inside = np.zeros(ctx.n_o, bool)
+        inside[among] = True
+        sel = inside[o]
+        if self.cross:
+            sel &= ~((ctx.unit_e[e] >= 0) & (ctx.unit_o[o] == ctx.unit_e[e]))
+        return count - np.bincount(e[sel], minlength=ctx.n_e)
 
 
 class _Context:
@@ -403,6 +471,7 @@ class _Context:
                 raise ValidationError("assign.rules", detail=f"unknown qualification {entry.qualification!r}")
         self.inputs, self.rules, self.key = inputs, rules, bytes(key)
         self.n_e, self.n_o = len(inputs.entities), len(offs)
+        self.m = max(self.n_o, 1)
         self.ids = inputs.entities.ids
         self.unit_e = inputs.entities.unit
         self.unit_o = offs.unit
@@ -410,11 +479,15 @@ class _Context:
         self.rank = _ranks(offs.cert)
         self.cap = np.minimum(offs.capacity, self.n_e)
         self.loads = np.zeros(self.n_o, np.int64)
-        n_e = max(self.n_e, 1)
-        self.conflict_keys = np.unique(inputs.conflicts.officer * n_e + inputs.conflicts.entity)
-        self.previous_keys = (np.unique(inputs.previous.officer * n_e + inputs.previous.entity)
-                              if rules.rotation else np.zeros(0, np.int64))
-        self._sets: tuple[set[int], set[int]] | None = None
+        used = np.isin(offs.department, [d.department for d in rules.departments])
+
+        def keys(pairs: Pairs) -> np.ndarray:
+            keep = used[pairs.officer]
+            return _unique(pairs.entity[keep] * self.m + pairs.officer[keep])
+
+        self.conflict_keys = keys(inputs.conflicts)
+        self.previous_keys = keys(inputs.previous) if rules.rotation else np.zeros(0, np.int64)
+        self._eligibility: dict[tuple[int, bool], _Eligibility] = {}
         self.swaps = 0
         self.fallbacks = 0
 
@@ -425,44 +498,13 @@ class _Context:
     def qualified(self, qualification: str) -> np.ndarray:
         return self.inputs.officers.qualifications[qualification]
 
-    def eligible(self, off: np.ndarray, ent: np.ndarray, cross: Any, expert: bool) -> np.ndarray:
-        """Vectorised eligibility of officers for entities (broadcasting); ``cross`` may be per column."""
-        keys = off * max(self.n_e, 1) + ent
-        bad = _member(self.conflict_keys, keys)
-        if not expert:
-            bad |= _member(self.previous_keys, keys)
-            ue = self.unit_e[ent]
-            bad |= np.asarray(cross) & (ue >= 0) & (self.unit_o[off] == ue)
-        return ~bad
-
-    def eligible1(self, o: int, e: int, cross: bool, expert: bool) -> bool:
-        if self._sets is None:
-            self._sets = (set(self.conflict_keys.tolist()), set(self.previous_keys.tolist()))
-        k = o * max(self.n_e, 1) + e
-        if k in self._sets[0]:
-            return False
-        if expert:
-            return True
-        if k in self._sets[1]:
-            return False
-        return not (cross and self.unit_e[e] >= 0 and self.unit_o[o] == self.unit_e[e])
-
-    def eligible_count(self, pool: np.ndarray, cross: bool, expert: bool) -> np.ndarray:
-        """Per entity, how many pool officers are eligible (no entity × officer matrix)."""
-        count = np.full(self.n_e, len(pool), np.int64)
-        if cross and not expert and len(pool):
-            units, per_unit = np.unique(self.unit_o[pool], return_counts=True)
-            pos = np.minimum(np.searchsorted(units, self.unit_e), len(units) - 1)
-            same = (units[pos] == self.unit_e) & (self.unit_e >= 0)
-            count -= np.where(same, per_unit[pos], 0)
-        keys = self.conflict_keys if expert else np.union1d(self.conflict_keys, self.previous_keys)
-        o, e = np.divmod(keys, max(self.n_e, 1))
-        inside = np.zeros(self.n_o, bool)
-        inside[pool] = True
-        sel = inside[o]
-        if cross and not expert:
-            sel &= ~((self.unit_e[e] >= 0) & (self.unit_o[o] == self.unit_e[e]))
-        return count - np.bincount(e[sel], minlength=self.n_e)
+    def eligibility(self, entry: DepartmentSeats, expert: bool) -> _Eligibility:
+        """The (cached) eligibility of a department's certified officers or experts."""
+        slot = (entry.department, expert)
+        if slot not in self._eligibility:
+            self._eligibility[slot] = _Eligibility(self, self.pool(entry.department, expert),
+                                                   entry.cross_unit, expert)
+        return self._eligibility[slot]
 
     def entity_list(self, entities: Iterable[int]) -> list[str]:
         return [self.ids[e].decode("ascii", "replace") for e in list(entities)[:MAX_LISTED]]
@@ -502,7 +544,8 @@ def _raise(reasons: list[dict[str, Any]]) -> None:
 def _precheck_department(ctx: _Context, entry: DepartmentSeats) -> list[dict[str, Any]]:
     """Necessary conditions for one department's certified seats (cheap, before dealing)."""
     d, k, n_e = entry.department, entry.seats, ctx.n_e
-    pool = ctx.pool(d, expert=False)
+    elig = ctx.eligibility(entry, expert=False)
+    pool = elig.pool
     capacity = int(ctx.cap[pool].sum())
     base = {"department": d, "seats": k, "officers": len(pool), "capacity": capacity}
     if len(pool) < k:
@@ -513,7 +556,7 @@ def _precheck_department(ctx: _Context, entry: DepartmentSeats) -> list[dict[str
         reasons.append({"code": "assign.capacity_short", **base, "needed": n_e * k,
                         "suggest": ["assign.suggest.capacity", "assign.suggest.officers",
                                     "assign.suggest.lower_k"]})
-    bad = ctx.eligible_count(pool, entry.cross_unit, False) < k
+    bad = elig.count(pool) < k
     if entry.qualification is not None:
         qpool = pool[ctx.qualified(entry.qualification)[pool]]
         qcap = int(ctx.cap[qpool].sum())
@@ -522,7 +565,7 @@ def _precheck_department(ctx: _Context, entry: DepartmentSeats) -> list[dict[str
                             "qualification": entry.qualification, "needed": n_e,
                             "officers": len(qpool), "capacity": qcap,
                             "suggest": ["assign.suggest.qualified", "assign.suggest.capacity"]})
-        bad |= ctx.eligible_count(qpool, entry.cross_unit, False) < 1
+        bad |= elig.count(qpool) < 1
     if bad.any():
         reasons.append(_no_eligible(ctx, "assign.no_eligible", base, np.flatnonzero(bad), entry))
     return reasons
@@ -542,14 +585,15 @@ def _no_eligible(ctx: _Context, code: str, base: dict[str, Any], entities: np.nd
 def _precheck_experts(ctx: _Context, entry: DepartmentSeats) -> list[dict[str, Any]]:
     if entry.experts == 0:
         return []
-    pool = ctx.pool(entry.department, expert=True)
+    elig = ctx.eligibility(entry, expert=True)
+    pool = elig.pool
     capacity = int(ctx.cap[pool].sum())
     base = {"department": entry.department, "seats": entry.experts, "officers": len(pool),
             "capacity": capacity}
     if len(pool) < entry.experts or capacity < ctx.n_e * entry.experts:
         return [{"code": "assign.experts_short", **base, "needed": ctx.n_e * entry.experts,
                  "suggest": ["assign.suggest.experts"]}]
-    bad = np.flatnonzero(ctx.eligible_count(pool, False, True) < entry.experts)
+    bad = np.flatnonzero(elig.count(pool) < entry.experts)
     if bad.size:
         return [{"code": "assign.experts_no_eligible", **base, "count": int(bad.size),
                  "entities": ctx.entity_list(bad), "suggest": ["assign.suggest.experts"]}]
@@ -560,7 +604,11 @@ def _precheck_experts(ctx: _Context, entry: DepartmentSeats) -> list[dict[str, A
 
 @dataclass
 class _Phase:
-    """One dealing phase of one department: columns c0 … c0+g−1 of ``team`` (width ``dealt``)."""
+    """One dealing phase of one department: columns c0 … c0+g−1 of ``team``.
+
+    Columns 0 … dealt−1 of ``team`` hold officers once this phase is dealt; ``pool`` is
+    where the phase deals from (qualified officers for the qualified seat).
+    """
 
     team: np.ndarray
     c0: int
@@ -568,16 +616,14 @@ class _Phase:
     dealt: int
     pool: np.ndarray
     dept: int
-    cross: bool
-    expert: bool
+    elig: _Eligibility
 
 
 def _repair(ctx: _Context, ph: _Phase) -> list[int]:
     """Swap or replace every violated seat; returns the entities that could not be staffed."""
     team, c0, g, n_e = ph.team, ph.c0, ph.g, ctx.n_e
     cols = team[:, c0:c0 + g]
-    ent = np.repeat(np.arange(n_e), g)
-    bad = ~ctx.eligible(cols.reshape(-1), ent, ph.cross, ph.expert)
+    bad = ~ph.elig.vec(cols.reshape(-1), np.repeat(np.arange(n_e), g))
     dup = np.zeros((n_e, g), bool)
     for i in range(g):
         for c in range(ph.dealt):
@@ -589,7 +635,7 @@ def _repair(ctx: _Context, ph: _Phase) -> list[int]:
         e, c = divmod(j, g)
         c += c0
         a = int(team[e, c])
-        if ctx.eligible1(a, e, ph.cross, ph.expert) and int((team[e, :ph.dealt] == a).sum()) == 1:
+        if ph.elig.one(a, e) and team[e, :ph.dealt].tolist().count(a) == 1:
             continue
         p = _partner(ctx, ph, j, e, a)
         if p >= 0:
@@ -613,10 +659,23 @@ def _repair(ctx: _Context, ph: _Phase) -> list[int]:
 
 
 def _partner(ctx: _Context, ph: _Phase, j: int, e: int, a: int) -> int:
-    """First seat j' after j (cyclically) of the same phase whose swap with j makes both valid."""
-    team, g, total = ph.team, ph.g, ctx.n_e * ph.g
+    """First seat j' after j (cyclically) of the same phase whose swap with j makes both valid.
+
+    The first few candidates are tried one by one (the usual case), the rest in growing
+    vectorised chunks.
+    """
+    team, g, total, elig = ph.team, ph.g, ctx.n_e * ph.g, ph.elig
     own = team[e, :ph.dealt]
-    done, size = 0, _FIRST_CHUNK
+    own_list = own.tolist()
+    quick = min(_FIRST_CHUNK // 4, total - 1)
+    for step in range(1, quick + 1):
+        p = (j + step) % total
+        e2, c2 = divmod(p, g)
+        row = team[e2, :ph.dealt].tolist()
+        b = row[ph.c0 + c2]
+        if b not in own_list and a not in row and elig.one(b, e) and elig.one(a, e2):
+            return p
+    done, size = quick, _FIRST_CHUNK
     while done < total - 1:
         n = min(size, total - 1 - done)
         cand = (j + 1 + done + np.arange(n)) % total
@@ -624,8 +683,8 @@ def _partner(ctx: _Context, ph: _Phase, j: int, e: int, a: int) -> int:
         b = team[e2, ph.c0 + c2]
         ok = ~(b[:, None] == own[None, :]).any(1)
         ok &= ~(team[e2, :ph.dealt] == a).any(1)
-        ok &= ctx.eligible(b, np.full(n, e), ph.cross, ph.expert)
-        ok &= ctx.eligible(np.full(n, a), e2, ph.cross, ph.expert)
+        ok &= elig.vec(b, np.full(n, e))
+        ok &= elig.vec(np.full(n, a), e2)
         hit = np.flatnonzero(ok)
         if hit.size:
             return int(cand[hit[0]])
@@ -638,7 +697,7 @@ def _fallback(ctx: _Context, ph: _Phase, e: int, t0: np.ndarray) -> int:
     """The eligible pool officer with spare capacity and the lowest (load, t_0, cert); −1 if none."""
     pool = ph.pool
     ok = (ctx.loads[pool] < ctx.cap[pool]) & ~np.isin(pool, ph.team[e, :ph.dealt])
-    ok &= ctx.eligible(pool, np.full(len(pool), e), ph.cross, ph.expert)
+    ok &= ph.elig.vec(pool, np.full(len(pool), e))
     idx = np.flatnonzero(ok)
     if idx.size == 0:
         return -1
@@ -646,8 +705,8 @@ def _fallback(ctx: _Context, ph: _Phase, e: int, t0: np.ndarray) -> int:
     return int(pool[idx[best]])
 
 
-def _fill(ctx: _Context, team: np.ndarray, phase: _Phase) -> list[int]:
-    """Deal one phase into ``team`` and repair it; returns unstaffable entities."""
+def _fill(ctx: _Context, phase: _Phase) -> list[int]:
+    """Deal one phase and repair it; returns unstaffable entities."""
     pool, g = phase.pool, phase.g
     if g == 0:
         return []
@@ -655,7 +714,7 @@ def _fill(ctx: _Context, team: np.ndarray, phase: _Phase) -> list[int]:
     seq = _deal(ctx.key, phase.dept, names, ctx.rank[pool], ctx.loads[pool], ctx.cap[pool], ctx.n_e * g)
     if seq is None:
         return list(range(ctx.n_e))
-    team[:, phase.c0:phase.c0 + g] = pool[seq].reshape(ctx.n_e, g)
+    phase.team[:, phase.c0:phase.c0 + g] = pool[seq].reshape(ctx.n_e, g)
     ctx.loads += np.bincount(pool[seq], minlength=ctx.n_o)
     return _repair(ctx, phase)
 
@@ -665,17 +724,16 @@ def _assign_seats(ctx: _Context, reporter: Reporter) -> np.ndarray:
     for entry in ctx.rules.departments:
         reporter.info(f"department {entry.department}")
         d, k = entry.department, entry.seats
-        pool = ctx.pool(d, expert=False)
+        elig = ctx.eligibility(entry, expert=False)
+        pool = elig.pool
         team = np.full((ctx.n_e, k), -1, np.int64)
-        phases = []
         if entry.qualification is not None:
             qpool = pool[ctx.qualified(entry.qualification)[pool]]
-            phases.append(_Phase(team, 0, 1, 1, qpool, d, entry.cross_unit, False))
-            phases.append(_Phase(team, 1, k - 1, k, pool, d, entry.cross_unit, False))
+            phases = [_Phase(team, 0, 1, 1, qpool, d, elig), _Phase(team, 1, k - 1, k, pool, d, elig)]
         else:
-            phases.append(_Phase(team, 0, k, k, pool, d, entry.cross_unit, False))
+            phases = [_Phase(team, 0, k, k, pool, d, elig)]
         for phase in phases:
-            failed = _fill(ctx, team, phase)
+            failed = _fill(ctx, phase)
             if failed:
                 reasons.append(_repair_failed(ctx, entry, pool, failed))
                 break
@@ -700,12 +758,12 @@ def _assign_experts(ctx: _Context) -> np.ndarray:
     for entry in ctx.rules.departments:
         if entry.experts == 0:
             continue
-        pool = ctx.pool(entry.department, expert=True)
+        elig = ctx.eligibility(entry, expert=True)
         team = np.full((ctx.n_e, entry.experts), -1, np.int64)
-        failed = _fill(ctx, team, _Phase(team, 0, entry.experts, entry.experts, pool,
-                                         entry.department, False, True))
+        failed = _fill(ctx, _Phase(team, 0, entry.experts, entry.experts, elig.pool,
+                                   entry.department, elig))
         if failed:
-            reason = _repair_failed(ctx, entry, pool, failed)
+            reason = _repair_failed(ctx, entry, elig.pool, failed)
             reason["suggest"] = ["assign.suggest.experts"]
             reasons.append(reason)
         blocks.append(team)
@@ -748,33 +806,26 @@ def _form_groups(ctx: _Context) -> tuple[np.ndarray, list[dict[str, Any]]]:
     return np.concatenate(parts, axis=1), []
 
 
-def _group_eligible(ctx: _Context, members: np.ndarray, ent: np.ndarray, cross: np.ndarray) -> np.ndarray:
-    """Whether every member (rows) is eligible for the matching entity."""
-    return ctx.eligible(members, ent[:, None], cross[None, :], False).all(axis=1)
-
-
-def _groups_per_entity(ctx: _Context, members: np.ndarray, cross: np.ndarray) -> np.ndarray:
+def _groups_per_entity(ctx: _Context, members: np.ndarray, elig: _Eligibility) -> np.ndarray:
     """Per entity, the number of groups with every member eligible (sparse counting)."""
     n_g = members.shape[0]
+    count = np.full(ctx.n_e, n_g, np.int64)
+    cross_units = ctx.unit_o[members[:, np.asarray(elig.cross, bool)]]
+    if cross_units.shape[1]:
+        s = np.sort(cross_units, axis=1)
+        first = np.concatenate([np.ones((n_g, 1), bool), s[:, 1:] != s[:, :-1]], axis=1)
+        units, per_unit = np.unique(s[first], return_counts=True)
+        pos = np.minimum(np.searchsorted(units, ctx.unit_e), len(units) - 1)
+        count -= np.where((units[pos] == ctx.unit_e) & (ctx.unit_e >= 0), per_unit[pos], 0)
     group_of = np.full(ctx.n_o, -1, np.int64)
     group_of[members] = np.arange(n_g)[:, None]
-    blocked_unit: dict[int, set[int]] = {}
-    for c in np.flatnonzero(cross):
-        for g, u in zip(range(n_g), ctx.unit_o[members[:, c]].tolist()):
-            blocked_unit.setdefault(u, set()).add(g)
-    count = np.full(ctx.n_e, n_g, np.int64)
-    ue = ctx.unit_e
-    by_unit = {u: len(s) for u, s in blocked_unit.items()}
-    count -= np.array([by_unit.get(u, 0) if u >= 0 else 0 for u in ue.tolist()], np.int64)
-    keys = np.union1d(ctx.conflict_keys, ctx.previous_keys)
-    o, e = np.divmod(keys, max(ctx.n_e, 1))
+    e, o = np.divmod(elig.excluded, ctx.m)
     g = group_of[o]
     sel = g >= 0
-    ge = np.unique(g[sel] * max(ctx.n_e, 1) + e[sel])
-    g2, e2 = np.divmod(ge, max(ctx.n_e, 1))
-    already = np.array([u >= 0 and gg in blocked_unit.get(u, ()) for gg, u in
-                        zip(g2.tolist(), ue[e2].tolist())], bool)
-    return count - np.bincount(e2[~already], minlength=ctx.n_e)
+    e, g = np.divmod(_unique(e[sel] * n_g + g[sel]), n_g)
+    ue = ctx.unit_e[e]
+    by_unit = (cross_units[g] == ue[:, None]).any(axis=1) & (ue >= 0)
+    return count - np.bincount(e[~by_unit], minlength=ctx.n_e)
 
 
 def _assign_groups(ctx: _Context, reporter: Reporter) -> tuple[np.ndarray, np.ndarray]:
@@ -783,11 +834,12 @@ def _assign_groups(ctx: _Context, reporter: Reporter) -> tuple[np.ndarray, np.nd
         _raise(reasons)
     n_g, n_e = members.shape[0], ctx.n_e
     cross = np.array([d.cross_unit for d in ctx.rules.departments for _ in range(d.seats)], bool)
+    elig = _Eligibility(ctx, members.reshape(-1), cross, expert=False)
     gcap = ctx.cap[members].min(axis=1)
     if int(gcap.sum()) < n_e:
         _raise([{"code": "assign.group_capacity_short", "groups": n_g, "capacity": int(gcap.sum()),
                  "needed": n_e, "suggest": ["assign.suggest.capacity", "assign.suggest.seats_mode"]}])
-    lacking = np.flatnonzero(_groups_per_entity(ctx, members, cross) < 1)
+    lacking = np.flatnonzero(_groups_per_entity(ctx, members, elig) < 1)
     if lacking.size:
         _raise([{"code": "assign.group_no_eligible", "count": int(lacking.size),
                  "entities": ctx.entity_list(lacking),
@@ -797,20 +849,21 @@ def _assign_groups(ctx: _Context, reporter: Reporter) -> tuple[np.ndarray, np.nd
     grp = _deal(ctx.key, GROUP_DEPARTMENT, names, np.arange(n_g), gload, gcap, n_e)
     assert grp is not None
     gload += np.bincount(grp, minlength=n_g)
-    ok = _group_eligible(ctx, members[grp], np.arange(n_e), cross)
+    ok = elig.vec(members[grp], np.arange(n_e)[:, None]).all(axis=1)
+    member_lists = members.tolist()
     failed: list[int] = []
     t0: np.ndarray | None = None
     for j in np.flatnonzero(~ok).tolist():
-        if _group_eligible(ctx, members[grp[j]][None, :], np.array([j]), cross)[0]:
+        if _suits(elig, member_lists[grp[j]], j):
             continue
-        p = _group_partner(ctx, members, grp, j, cross)
+        p = _group_partner(ctx, elig, members, member_lists, grp, j)
         if p >= 0:
             grp[j], grp[p] = grp[p], grp[j]
             ctx.swaps += 1
             continue
         if t0 is None:
             t0 = _round0(ctx.key, GROUP_DEPARTMENT, names)
-        fit = (gload < gcap) & _group_eligible(ctx, members, np.full(n_g, j), cross)
+        fit = (gload < gcap) & elig.vec(members, np.full((n_g, 1), j)).all(axis=1)
         idx = np.flatnonzero(fit)
         if idx.size:
             best = int(idx[np.lexsort((idx, t0[idx], gload[idx]))[0]])
@@ -823,7 +876,7 @@ def _assign_groups(ctx: _Context, reporter: Reporter) -> tuple[np.ndarray, np.nd
         if len(failed) >= MAX_REPAIR_FAILURES:
             break
     if failed:
-        _raise([{"code": "assign.group_no_eligible", "count": len(failed),
+        _raise([{"code": "assign.group_repair_failed", "count": len(failed),
                  "entities": ctx.entity_list(failed),
                  "suggest": ["assign.suggest.capacity", "assign.suggest.cross_unit",
                              "assign.suggest.seats_mode"]}])
@@ -832,16 +885,31 @@ def _assign_groups(ctx: _Context, reporter: Reporter) -> tuple[np.ndarray, np.nd
     return members[grp], grp
 
 
-def _group_partner(ctx: _Context, members: np.ndarray, grp: np.ndarray, j: int, cross: np.ndarray) -> int:
+def _suits(elig: _Eligibility, group: list[int], e: int) -> bool:
+    """Whether every member of ``group`` may inspect entity ``e``."""
+    cross = np.broadcast_to(elig.cross, (len(group),))
+    ctx = elig.ctx
+    excluded, ue = elig.pairs(), ctx.unit_e[e]
+    return not any(e * ctx.m + o in excluded or (x and ue >= 0 and ctx.unit_o[o] == ue)
+                   for o, x in zip(group, cross.tolist()))
+
+
+def _group_partner(ctx: _Context, elig: _Eligibility, members: np.ndarray,
+                   member_lists: list[list[int]], grp: np.ndarray, j: int) -> int:
     """First entity j' after j (cyclically) such that exchanging their groups suits both."""
     n_e = ctx.n_e
-    mine = members[grp[j]]
-    done, size = 0, _FIRST_CHUNK
+    mine = member_lists[grp[j]]
+    quick = min(_FIRST_CHUNK // 4, n_e - 1)
+    for step in range(1, quick + 1):
+        p = (j + step) % n_e
+        if _suits(elig, member_lists[grp[p]], j) and _suits(elig, mine, p):
+            return p
+    done, size = quick, _FIRST_CHUNK
     while done < n_e - 1:
         n = min(size, n_e - 1 - done)
         cand = (j + 1 + done + np.arange(n)) % n_e
-        ok = _group_eligible(ctx, members[grp[cand]], np.full(n, j), cross)
-        ok &= _group_eligible(ctx, np.broadcast_to(mine, (n, mine.size)), cand, cross)
+        ok = elig.vec(members[grp[cand]], np.full((n, 1), j)).all(axis=1)
+        ok &= elig.vec(members[grp[j]][None, :], cand[:, None]).all(axis=1)
         hit = np.flatnonzero(ok)
         if hit.size:
             return int(cand[hit[0]])
@@ -921,15 +989,14 @@ def check(assignment: Assignment, inputs: AssignInputs, rules: TeamRules | None 
         return out
     ent = np.arange(n_e)
     n = max(n_e, 1)
-    conflicts = set((inputs.conflicts.officer * n + inputs.conflicts.entity).tolist())
-    previous = set((inputs.previous.officer * n + inputs.previous.entity).tolist())
+    conflicts = inputs.conflicts.officer * n + inputs.conflicts.entity
+    previous = inputs.previous.officer * n + inputs.previous.entity
 
     def flag(code: str, bad: np.ndarray, column: np.ndarray, c: int) -> None:
         out.extend(Violation(code, int(e), c, int(column[e])) for e in np.flatnonzero(bad))
 
-    def in_set(pairs: set[int], column: np.ndarray) -> np.ndarray:
-        return np.fromiter(((o * n + e) in pairs for o, e in zip(column.tolist(), ent.tolist())),
-                           bool, n_e)
+    def in_set(pairs: np.ndarray, column: np.ndarray) -> np.ndarray:
+        return np.isin(column * n + ent, pairs)
 
     c = 0
     for entry in rules.departments:
@@ -1034,8 +1101,8 @@ def fairness(inputs: AssignInputs, rules: TeamRules, keys: Sequence[bytes],
     ctx = _Context(inputs, rules, bytes(32))
     ideal = np.zeros(acc_keys.size, float)
     for entry in rules.departments:
-        pool = ctx.pool(entry.department, expert=False)
-        eligible = ctx.eligible_count(pool, entry.cross_unit, False)
+        elig = ctx.eligibility(entry, expert=False)
+        eligible = elig.count(elig.pool)
         sel = inputs.officers.department[officer] == entry.department
         ideal[sel] = entry.seats / np.maximum(eligible[entity[sel]], 1)
     prob = acc_counts / max(runs, 1)
