@@ -23,7 +23,7 @@ import jinja2
 from markupsafe import Markup, escape
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 
 from . import i18n
 from .cells import safe_cell
@@ -117,6 +117,10 @@ class StratumInfo:
     population: int
     label: str = ""
 
+    def __post_init__(self) -> None:
+        if isinstance(self.population, bool) or not isinstance(self.population, int) or self.population < 0:
+            raise ValidationError("bulletin.bad_population", stratum=self.key, value=repr(self.population))
+
     @property
     def title(self) -> str:
         return self.label or self.key
@@ -171,12 +175,12 @@ class Bulletin:
         late = [r.uscc for r in self.rows if r.completed_on and r.completed_on > self.published_on]
         if late:
             raise ValidationError("bulletin.completed_after_publication", uscc=late[0])
-        counts = stratum_counts(self)
-        for c in counts:
-            if c.sampled > c.population:
-                raise ValidationError("bulletin.sample_exceeds_population", stratum=c.name,
-                                      sampled=c.sampled, population=c.population)
-        if self.estimate is not None and [s.counts for s in self.estimate.strata] != counts:
+        drawn = Counter(r.stratum for r in self.rows)
+        for s in self.strata:
+            if drawn[s.key] > s.population:
+                raise ValidationError("bulletin.sample_exceeds_population", stratum=s.key,
+                                      sampled=drawn[s.key], population=s.population)
+        if self.estimate is not None and [s.counts for s in self.estimate.strata] != stratum_counts(self):
             raise ValidationError("bulletin.estimate_mismatch")
 
 
@@ -205,6 +209,7 @@ class Summary:
 
 
 def summarize(bulletin: Bulletin) -> Summary:
+    """Counts by result and per stratum, and the prevalence estimate, from the rows alone."""
     by_code = {code: 0 for code in RESULT_CODES}
     for r in bulletin.rows:
         for code in r.result_codes:
@@ -255,6 +260,7 @@ def _atomic_write(path: PathLike, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)   # public files; mkstemp creates them owner-only
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -605,6 +611,8 @@ i18n.register({
     "bulletin.result_without_date": {"zh": "{uscc} 有检查结果但没有检查完成日期",
                                      "en": "{uscc}: has a result but no completion date"},
     "bulletin.bad_hex": {"zh": "{field} 应为小写十六进制串：{value}", "en": "{field} must be lowercase hex: {value}"},
+    "bulletin.bad_population": {"zh": "分层 {stratum} 的总体户数应为非负整数：{value}",
+                                "en": "stratum {stratum}: population must be a non-negative integer: {value}"},
     "bulletin.duplicate_stratum": {"zh": "分层重复", "en": "duplicate strata"},
     "bulletin.duplicate_entity": {"zh": "同一市场主体出现多次：{uscc}", "en": "entity listed more than once: {uscc}"},
     "bulletin.unknown_stratum": {"zh": "未定义的分层：{stratum}", "en": "undeclared stratum: {stratum}"},

@@ -431,6 +431,8 @@ def _row(uscc: str = "91350100AAAAAAAAAA", codes: list[str] | None = None, **kw:
     lambda: _with_rows([_row(completed_on=date(2024, 11, 2))]),
     lambda: _with_rows([_row(uscc=f"U{i}", stratum="risk=C") for i in range(91)]),
     lambda: _with_rows([], strata=[StratumInfo("a", 1), StratumInfo("a", 2)]),
+    lambda: StratumInfo("a", -1),
+    lambda: StratumInfo("a", 1.5),  # type: ignore[arg-type]
     lambda: Verification("AB", "cd", "v", "f", "ef"),
     lambda: Verification("abc", "cd", "v", "f", "ef"),
     lambda: _with_rows([_row()], estimate=estimate([StratumCounts("risk=A", 1200, 2, 2, 0),
@@ -440,6 +442,7 @@ def _row(uscc: str = "91350100AAAAAAAAAA", codes: list[str] | None = None, **kw:
 def test_bad_bulletins_are_rejected(make) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationError) as info:
         make()
+    assert info.value.code.startswith("bulletin.")
     assert info.value.message("zh") and info.value.message("en")
 
 
