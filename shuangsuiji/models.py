@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -175,7 +175,8 @@ class Task(SQLModel, table=True):
 
 
 class TaskStratum(SQLModel, table=True):
-    """A frozen stratum: its population as sorted entity ids (zlib-compressed int64)."""
+    """A frozen stratum: its eligible USCCs in ascending order (zlib of fixed 18-byte fields)
+    and the matching entity ids (zlib of int64)."""
 
     __tablename__ = "task_stratum"
     task_id: int = Field(foreign_key="task.id", primary_key=True)
@@ -185,6 +186,7 @@ class TaskStratum(SQLModel, table=True):
     quota: int
     digest: str = Field(max_length=64)
     members: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    member_ids: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class TaskExclusion(SQLModel, table=True):
@@ -212,6 +214,9 @@ class Draw(SQLModel, table=True):
     algorithm: str = Field(max_length=40)
     current: bool = True
     drawn: int = 0
+    as_of: date
+    assign_input: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    seal: str = Field(max_length=64)
     created_at: datetime
     created_by: str = Field(default="", max_length=100)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 05:34:52.960573
+Create Date: 2026-11-21 05:48:39.368758
 """
 from __future__ import annotations
 
@@ -207,6 +207,9 @@ def upgrade() -> None:
     sa.Column('algorithm', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('current', sa.Boolean(), nullable=False),
     sa.Column('drawn', sa.Integer(), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('assign_input', sa.LargeBinary(), nullable=False),
+    sa.Column('seal', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.ForeignKeyConstraint(['task_id'], ['task.id'], ),
@@ -247,6 +250,7 @@ def upgrade() -> None:
     sa.Column('quota', sa.Integer(), nullable=False),
     sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('members', sa.LargeBinary(), nullable=False),
+    sa.Column('member_ids', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['task_id'], ['task.id'], ),
     sa.PrimaryKeyConstraint('task_id', 'idx')
     )

@@ -1,0 +1,107 @@
+"""The department ledger: sealed entries chained by SHA-256.
+
+Each entry's content is canonical JSON holding ``seq``, ``prev_seal`` (the seal of the
+department's previous entry, 64 zeros for the first) and a body; its seal is SHA-256 of
+that content.  Editing, removing or reordering any entry breaks the chain, which
+:func:`verify_chain` (pure) reports with the first difference.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, insert, text
+from sqlalchemy.exc import IntegrityError
+
+from . import i18n
+from .errors import RetryableError, VerificationError
+from .models import Bundle
+from .sampling import canonical_json
+
+FORMAT = "shuangsuiji-ledger/1"
+GENESIS = "0" * 64
+
+
+def seal_of(content: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``content`` (a ``seal`` key is ignored)."""
+    body = {k: v for k, v in content.items() if k != "seal"}
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def append(conn: Connection, *, department_id: int, task_id: int, kind: str, body: dict[str, Any]) -> int:
+    """Append an entry to the department's chain; returns its sequence number.
+
+    On PostgreSQL the department row is locked so that concurrent draws queue; a lost race
+    on the (department, seq) key still surfaces as a :class:`RetryableError`.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT id FROM department WHERE id = :d FOR UPDATE"), {"d": department_id})
+    dept = conn.execute(text("SELECT name FROM department WHERE id = :d"), {"d": department_id}).scalar_one()
+    last = conn.execute(text("SELECT seq, seal FROM bundle WHERE department_id = :d ORDER BY seq DESC LIMIT 1"),
+                        {"d": department_id}).first()
+    seq = 1 if last is None else int(last[0]) + 1
+    prev = GENESIS if last is None else str(last[1])
+    created = datetime.now(timezone.utc)
+    content = {"format": FORMAT, "kind": kind, "department": dept, "seq": seq, "prev_seal": prev,
+               "created_at": created.replace(microsecond=0).isoformat(), **body}
+    seal = seal_of(content)
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(Bundle.__table__).values(
+                department_id=department_id, seq=seq, task_id=task_id, prev_seal=prev, seal=seal,
+                content=canonical_json(content).decode("utf-8"), created_at=created))
+    except IntegrityError as exc:
+        raise RetryableError(detail=i18n.text("ledger.race", seq=seq)) from exc
+    return seq
+
+
+def entries(conn: Connection, department_id: int) -> list[dict[str, Any]]:
+    """The department's entries in order, each with its stored ``seal``."""
+    out = []
+    for content, seal in conn.execute(text("SELECT content, seal FROM bundle WHERE department_id = :d ORDER BY seq"),
+                                      {"d": department_id}):
+        entry = json.loads(content)
+        entry["seal"] = seal
+        out.append(entry)
+    return out
+
+
+def verify_entry(entry: dict[str, Any]) -> None:
+    expected = seal_of(entry)
+    if entry.get("seal") != expected:
+        raise VerificationError(detail=i18n.text("ledger.bad_seal", seq=entry.get("seq"), kind=entry.get("kind"),
+                                                 found=entry.get("seal"), expected=expected))
+
+
+def verify_chain(chain: Sequence[dict[str, Any]], *, complete: bool = True) -> None:
+    """Check seals and links.  ``complete``: the chain must start at seq 1 (genesis)."""
+    prev_seal = None
+    prev_seq = None
+    for i, entry in enumerate(chain):
+        verify_entry(entry)
+        seq = entry.get("seq")
+        if i == 0:
+            if complete and (seq != 1 or entry.get("prev_seal") != GENESIS):
+                raise VerificationError(detail=i18n.text("ledger.bad_start", seq=seq))
+        else:
+            if seq != prev_seq + 1:  # type: ignore[operator]
+                raise VerificationError(detail=i18n.text("ledger.gap", after=prev_seq, seq=seq))
+            if entry.get("prev_seal") != prev_seal:
+                raise VerificationError(detail=i18n.text("ledger.broken_link", seq=seq))
+        prev_seal, prev_seq = entry["seal"], seq
+
+
+i18n.register({
+    "ledger.race": {"zh": "同一部门的台账序号 {seq} 已被另一个并发操作占用", "en": "ledger sequence {seq} was taken by a concurrent operation"},
+    "ledger.bad_seal": {"zh": "台账第 {seq} 条（{kind}）的封印不符：记录为 {found}，按内容计算应为 {expected}——内容已被改动",
+                        "en": "ledger entry {seq} ({kind}) seal mismatch: recorded {found}, content hashes to {expected}: the content was altered"},
+    "ledger.bad_start": {"zh": "台账应从第 1 条（创世）开始，实际从第 {seq} 条开始——前面的条目缺失",
+                         "en": "the ledger must start at entry 1 (genesis) but starts at {seq}: earlier entries are missing"},
+    "ledger.gap": {"zh": "台账第 {after} 条之后应为第 {after}+1 条，实际为第 {seq} 条——条目被删除或调换了顺序",
+                   "en": "ledger entry {after} is followed by entry {seq}: an entry was removed or reordered"},
+    "ledger.broken_link": {"zh": "台账第 {seq} 条的前序封印与上一条不符——链条被改动",
+                           "en": "ledger entry {seq} does not link to the previous entry's seal: the chain was altered"},
+})

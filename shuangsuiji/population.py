@@ -1,0 +1,214 @@
+"""The eligible population of a task: read columns, apply the filter, exclusions and strata.
+
+Only the columns a task needs are read, through the DBAPI cursor in blocks, into numpy
+arrays; exclusions that depend on history are computed in SQL and come back as id lists.
+Every excluded entity gets exactly one reason, the first that applies in the order of
+:data:`EXCLUSION_ORDER`, so the reason counts add up to the excluded total.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, text
+
+from .taskspec import TaskSpec
+
+EXCLUSION_ORDER = ("not_in_operation", "disabled", "recently_inspected", "annual_cap", "drawn_in_plan")
+BLOCK = 200_000
+
+
+@dataclass
+class Population:
+    """Eligible entities (by stratum) and excluded ones (by reason), as numpy arrays."""
+
+    ids: np.ndarray            # int64 entity ids, eligible only
+    usccs: np.ndarray          # S18
+    stratum_of: np.ndarray     # int32 index into stratum_keys
+    stratum_keys: list[str]
+    stratum_risk: list[str]    # the risk class of each stratum ('' when not stratified by risk)
+    in_scope: int              # entities matching the filter (before exclusions)
+    excluded: dict[str, np.ndarray] = field(default_factory=dict)  # reason -> entity ids
+
+
+def _dims_sql(dims: Sequence[str]) -> list[str]:
+    sql = {"risk": "coalesce(risk, '-')", "region": "region", "unit": "coalesce(unit_id, -1)",
+           "industry": "coalesce(industry, '')", "entity_type": "entity_type"}
+    return [sql[d] for d in dims]
+
+
+def read_columns(conn: Connection, spec: TaskSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                             dict[str, list[Any]]]:
+    """ids, usccs, operating, enabled, and the filter/stratum columns the task needs."""
+    dims = list(dict.fromkeys([*spec.strata,
+                               *(["entity_type"] if spec.entity_types else []),
+                               *(["region"] if spec.regions else []),
+                               *(["industry"] if spec.industries else []),
+                               *(["unit"] if spec.units else []),
+                               *(["risk"] if spec.risk else [])]))
+    extra = _dims_sql(dims) + (["tags"] if spec.tags_any else [])
+    cols = ", ".join(["id", "uscc", "CASE WHEN status = 'active' THEN 1 ELSE 0 END",
+                      "CASE WHEN enabled THEN 1 ELSE 0 END", *extra])
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()  # type: ignore[union-attr]
+    cur.execute(f"SELECT {cols} FROM entity ORDER BY id")
+    ids_parts, uscc_parts, op_parts, en_parts = [], [], [], []
+    others: dict[str, list[Any]] = {d: [] for d in dims}
+    if spec.tags_any:
+        others["tags"] = []
+    names = [*dims, *(["tags"] if spec.tags_any else [])]
+    while True:
+        block = cur.fetchmany(BLOCK)
+        if not block:
+            break
+        columns = list(zip(*block))
+        ids_parts.append(np.array(columns[0], dtype=np.int64))
+        uscc_parts.append(np.array(columns[1], dtype="S18"))
+        op_parts.append(np.array(columns[2], dtype=bool))
+        en_parts.append(np.array(columns[3], dtype=bool))
+        for name, col in zip(names, columns[4:]):
+            others[name].extend(col)
+    cur.close()
+    if not ids_parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, np.zeros(0, dtype="S18"), np.zeros(0, bool), np.zeros(0, bool), others
+    return (np.concatenate(ids_parts), np.concatenate(uscc_parts), np.concatenate(op_parts),
+            np.concatenate(en_parts), others)
+
+
+def _codes(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Small-int codes for a column of repeated values, and the distinct values."""
+    lookup: dict[Any, int] = {}
+    codes = np.fromiter((lookup.setdefault(v, len(lookup)) for v in values), dtype=np.int32, count=len(values))
+    return codes, list(lookup)
+
+
+def _match(values: list[Any], codes: np.ndarray, keep: Any) -> np.ndarray:
+    ok = np.array([bool(keep(v)) for v in values], dtype=bool)
+    return ok[codes] if len(codes) else np.zeros(0, bool)
+
+
+def _ids(conn: Connection, sql: str, **params: Any) -> np.ndarray:
+    return np.array(sorted({int(r[0]) for r in conn.execute(text(sql), params)}), dtype=np.int64)
+
+
+def _history_exclusions(conn: Connection, spec: TaskSpec, task_id: int, plan_id: int, as_of: date,
+                        ) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    if spec.inspected_within_days is not None:
+        cutoff = as_of - timedelta(days=spec.inspected_within_days)
+        out["recently_inspected"] = np.union1d(
+            _ids(conn, "SELECT id FROM entity WHERE last_inspected >= :c", c=cutoff),
+            _ids(conn, "SELECT entity_id FROM inspection WHERE inspected_on >= :c", c=cutoff))
+    if spec.annual_cap is not None:
+        year_start = date(as_of.year, 1, 1)
+        counts: dict[int, int] = {}
+        for eid, n in conn.execute(text("SELECT entity_id, count(*) FROM inspection WHERE inspected_on >= :y "
+                                        "GROUP BY entity_id"), {"y": year_start}):
+            counts[int(eid)] = int(n)
+        # entities already drawn this year in other live tasks count as inspections to come
+        for eid, n in conn.execute(text(
+                "SELECT de.entity_id, count(*) FROM draw_entity de JOIN draw d ON d.id = de.draw_id "
+                "JOIN task t ON t.id = d.task_id WHERE d.current = :t AND t.id <> :task "
+                "AND t.state IN ('drawn', 'published') AND d.created_at >= :y AND t.task_no NOT IN "
+                "(SELECT t2.task_no FROM task t2 JOIN inspection i ON i.task_id = t2.id) "
+                "GROUP BY de.entity_id"), {"t": True, "task": task_id, "y": year_start}):
+            counts[int(eid)] = counts.get(int(eid), 0) + int(n)
+        out["annual_cap"] = np.array(sorted(e for e, n in counts.items() if n >= spec.annual_cap), dtype=np.int64)
+    if spec.exclude_drawn_in_plan:
+        out["drawn_in_plan"] = _ids(conn, "SELECT de.entity_id FROM draw_entity de JOIN draw d ON d.id = de.draw_id "
+                                          "JOIN task t ON t.id = d.task_id WHERE d.current = :t AND t.plan_id = :p "
+                                          "AND t.id <> :task AND t.state = 'drawn'",
+                                    t=True, p=plan_id, task=task_id)
+    return out
+
+
+def _rows_of(sorted_ids: np.ndarray, wanted: np.ndarray | None) -> np.ndarray:
+    """Boolean mask of the rows whose id is in ``wanted`` (``sorted_ids`` ascending)."""
+    hit = np.zeros(len(sorted_ids), dtype=bool)
+    if wanted is None or not len(wanted) or not len(sorted_ids):
+        return hit
+    pos = np.searchsorted(sorted_ids, wanted)
+    ok = pos < len(sorted_ids)
+    pos = pos[ok]
+    hit[pos[sorted_ids[pos] == wanted[ok]]] = True
+    return hit
+
+
+def stratum_key(dims: Sequence[str], values: Sequence[Any]) -> str:
+    """``risk=A;region=330106`` (``*`` for an unstratified task).
+
+    >>> stratum_key(["risk", "region"], ["A", "330106"])
+    'risk=A;region=330106'
+    >>> stratum_key([], [])
+    '*'
+    """
+    if not dims:
+        return "*"
+    return ";".join(f"{d}={v}" for d, v in zip(dims, values))
+
+
+def build(conn: Connection, spec: TaskSpec, *, task_id: int, plan_id: int, as_of: date,
+          unit_names: dict[int, str]) -> Population:
+    ids, usccs, operating, enabled, cols = read_columns(conn, spec)
+    n = len(ids)
+    scope = np.ones(n, dtype=bool)
+    coded: dict[str, tuple[np.ndarray, list[Any]]] = {d: _codes(v) for d, v in cols.items()}
+
+    def restrict(dim: str, keep: Any) -> None:
+        nonlocal scope
+        codes, values = coded[dim]
+        scope &= _match(values, codes, keep)
+
+    if spec.entity_types:
+        restrict("entity_type", lambda v: v in spec.entity_types)
+    if spec.regions:
+        restrict("region", lambda v: any(str(v).startswith(p) for p in spec.regions))
+    if spec.industries:
+        restrict("industry", lambda v: any(str(v).startswith(p) for p in spec.industries))
+    if spec.units:
+        restrict("unit", lambda v: unit_names.get(int(v), "") in spec.units)
+    if spec.risk:
+        restrict("risk", lambda v: v in spec.risk)
+    if spec.tags_any:
+        restrict("tags", lambda v: bool(set((v or "").split(";")) & set(spec.tags_any)))
+
+    reason = np.full(n, -1, dtype=np.int8)
+    reason[scope & ~operating] = 0
+    reason[scope & operating & ~enabled] = 1
+    hist = _history_exclusions(conn, spec, task_id, plan_id, as_of)
+    for r_idx, name in enumerate(EXCLUSION_ORDER[2:], start=2):
+        hit = _rows_of(ids, hist.get(name))
+        reason[scope & (reason < 0) & hit] = r_idx
+    eligible = scope & (reason < 0)
+    excluded = {name: np.sort(ids[scope & (reason == i)]) for i, name in enumerate(EXCLUSION_ORDER)}
+
+    dims = list(spec.strata)
+    el = np.nonzero(eligible)[0]
+    if dims:
+        per_dim = [coded[d][0][el].astype(np.int64) for d in dims]
+        radix = [max(len(coded[d][1]), 1) for d in dims]
+        combined = np.zeros(len(el), dtype=np.int64)
+        for codes, r in zip(per_dim, radix):
+            combined = combined * r + codes
+        uniq, inverse = np.unique(combined, return_inverse=True)
+        keys, risks = [], []
+        for u in uniq.tolist():
+            parts = []
+            for d, r in zip(reversed(dims), reversed(radix)):
+                parts.append(coded[d][1][u % r])
+                u //= r
+            values = list(reversed(parts))
+            shown = [unit_names.get(int(v), "-") if d == "unit" else ("-" if v in (None, "") else v)
+                     for d, v in zip(dims, values)]
+            keys.append(stratum_key(dims, shown))
+            risks.append(str(shown[dims.index("risk")]) if "risk" in dims else "")
+        stratum_of = inverse.astype(np.int32)
+    else:
+        keys, risks = ["*"], [""]
+        stratum_of = np.zeros(len(el), dtype=np.int32)
+    return Population(ids=ids[el], usccs=usccs[el], stratum_of=stratum_of, stratum_keys=keys,
+                      stratum_risk=risks, in_scope=int(scope.sum()), excluded=excluded)

@@ -1,0 +1,150 @@
+"""The assignment's inputs as one canonical document, sealed with the draw.
+
+At draw time the officers, their units, capacities and qualifications, the declared
+conflicts valid on the draw date and the previous inspection teams are collected into a
+JSON document (ordered by stable keys).  The draw stores it (compressed) and commits to its
+SHA-256, so ``verify --db`` can re-run the assignment exactly even after the registries have
+changed.  Declared conflicts are private: only the digest ever appears in public outputs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, text
+
+from .assignment import ALGORITHM as ASSIGN_ALGORITHM
+from .assignment import AssignInputs, DepartmentSeats, Entities, Officers, Pairs, TeamRules
+from .errors import NotFound
+from .sampling import canonical_json
+from .taskspec import TaskSpec
+
+UNLIMITED = 1_000_000
+
+
+def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date) -> dict[str, Any]:
+    """Build the canonical assignment input for the drawn entities (in draw order)."""
+    departments = sorted({s.department for s in spec.seats}, key=lambda n: n.encode())
+    dept_ids: dict[str, int] = {}
+    for name in departments:
+        row = conn.execute(text("SELECT id FROM department WHERE name = :n"), {"n": name}).first()
+        if row is None:
+            raise NotFound(what="部门/department", key=name)
+        dept_ids[name] = int(row[0])
+    code = {name: i for i, name in enumerate(departments)}
+    units = {int(i): n for i, n in conn.execute(text("SELECT id, name FROM unit"))}
+    ent_unit: dict[str, str] = {}
+    ent_id: dict[str, int] = {}
+    for start in range(0, len(drawn_uscc), 5000):
+        part = drawn_uscc[start:start + 5000]
+        q = text("SELECT uscc, id, unit_id FROM entity WHERE uscc IN :u").bindparams(_expanding("u"))
+        for u, i, unit in conn.execute(q, {"u": part}):
+            ent_id[u] = int(i)
+            ent_unit[u] = units.get(unit, "") if unit is not None else ""
+    officers = []
+    cert_of: dict[int, str] = {}
+    for iid, cert, name, dept, unit, quals, status, cap, expert in conn.execute(text(
+            "SELECT i.id, i.cert_no, i.name, d.name, i.unit_id, i.qualifications, i.status, i.capacity, i.expert "
+            "FROM inspector i JOIN department d ON d.id = i.department_id WHERE d.id IN :d")
+            .bindparams(_expanding("d")), {"d": list(dept_ids.values())}):
+        cert_of[int(iid)] = cert
+        officers.append([cert, name, code[dept], units.get(unit, "") if unit is not None else "",
+                         UNLIMITED if cap is None else int(cap), bool(expert), status == "on_duty",
+                         sorted(q for q in (quals or "").split(";") if q)])
+    officers.sort(key=lambda o: o[0].encode())
+    drawn_ids = set(ent_id.values())
+    uscc_of = {v: k for k, v in ent_id.items()}
+    conflicts = sorted({(cert_of[i], uscc_of[e]) for i, e, vf, vt in conn.execute(text(
+        "SELECT inspector_id, entity_id, valid_from, valid_to FROM conflict"))
+        if e in drawn_ids and i in cert_of and _valid(vf, vt, as_of)})
+    previous: list[tuple[str, str]] = []
+    if spec.rotation:
+        cutoff = as_of - timedelta(days=spec.rotation_days)
+        latest: dict[int, tuple[Any, int]] = {}
+        for nid, eid, day in conn.execute(text("SELECT id, entity_id, inspected_on FROM inspection "
+                                               "WHERE inspected_on >= :c"), {"c": cutoff}):
+            if eid in drawn_ids:
+                key = (str(day), int(nid))
+                if eid not in latest or key > latest[eid]:
+                    latest[eid] = key
+        wanted = {nid: eid for eid, (_, nid) in latest.items()}
+        if wanted:
+            for nid, iid in conn.execute(text("SELECT inspection_id, inspector_id FROM inspection_member")):
+                if nid in wanted and iid in cert_of:
+                    previous.append((cert_of[iid], uscc_of[wanted[nid]]))
+    return {
+        "algorithm": ASSIGN_ALGORITHM,
+        "departments": departments,
+        "rules": {"mode": spec.mode, "rotation": spec.rotation,
+                  "seats": [{"department": code[s.department], "seats": s.k, "qualification": s.qualification,
+                             "cross_unit": s.cross_unit, "experts": s.experts} for s in spec.seats]},
+        "entities": [[u, ent_unit.get(u, "")] for u in drawn_uscc],
+        "officers": officers,
+        "conflicts": [list(p) for p in conflicts],
+        "previous": [list(p) for p in sorted(set(previous))],
+    }
+
+
+def _expanding(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name, expanding=True)
+
+
+def _valid(vf: Any, vt: Any, day: date) -> bool:
+    d = day.isoformat()
+    return (vf is None or str(vf) <= d) and (vt is None or str(vt) >= d)
+
+
+def encode(doc: dict[str, Any]) -> tuple[bytes, str]:
+    """(zlib-compressed canonical JSON, its SHA-256 hex)."""
+    raw = canonical_json(doc)
+    return zlib.compress(raw, 6), hashlib.sha256(raw).hexdigest()
+
+
+def decode(blob: bytes) -> dict[str, Any]:
+    return json.loads(zlib.decompress(blob).decode("utf-8"))
+
+
+def digest(doc: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(doc)).hexdigest()
+
+
+def to_arrays(doc: dict[str, Any]) -> tuple[AssignInputs, TeamRules]:
+    """The pure assignment's inputs from a canonical document."""
+    unit_names = sorted({u for _, u in doc["entities"]} | {o[3] for o in doc["officers"]} - {""})
+    unit_code = {u: i for i, u in enumerate(unit_names)}
+    officers = doc["officers"]
+    certs = [o[0].encode() for o in officers]
+    index = {o[0]: i for i, o in enumerate(officers)}
+    ent_index = {u: i for i, (u, _) in enumerate(doc["entities"])}
+    quals = sorted({s["qualification"] for s in doc["rules"]["seats"] if s["qualification"]})
+    off = Officers(
+        cert=certs,
+        department=np.array([o[2] for o in officers], dtype=np.int64),
+        unit=np.array([unit_code.get(o[3], -1) if o[3] else -1 for o in officers], dtype=np.int64),
+        capacity=np.array([o[4] for o in officers], dtype=np.int64),
+        expert=np.array([o[5] for o in officers], dtype=bool),
+        on_duty=np.array([o[6] for o in officers], dtype=bool),
+        qualifications={q: np.array([q in o[7] for o in officers], dtype=bool) for q in quals},
+    )
+    ents = Entities(ids=np.array([u.encode() for u, _ in doc["entities"]], dtype="S18"),
+                    unit=np.array([unit_code.get(u, -1) if u else -1 for _, u in doc["entities"]], dtype=np.int64))
+
+    def pairs(rows: list[list[str]]) -> Pairs:
+        rows = [r for r in rows if r[0] in index and r[1] in ent_index]
+        return Pairs(officer=np.array([index[c] for c, _ in rows], dtype=np.int64),
+                     entity=np.array([ent_index[u] for _, u in rows], dtype=np.int64))
+
+    inputs = AssignInputs(entities=ents, officers=off, conflicts=pairs(doc["conflicts"]),
+                          previous=pairs(doc["previous"]))
+    rules = TeamRules(departments=tuple(DepartmentSeats(department=s["department"], seats=s["seats"],
+                                                        qualification=s["qualification"],
+                                                        cross_unit=s["cross_unit"], experts=s["experts"])
+                                        for s in doc["rules"]["seats"]),
+                      rotation=doc["rules"]["rotation"], mode=doc["rules"]["mode"])
+    return inputs, rules

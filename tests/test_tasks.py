@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import text
+
+from shuangsuiji import importer, ledger, sampling, tasks
+from shuangsuiji.errors import NotFound, SealedError, StateError, ValidationError
+from shuangsuiji.store import Store
+from tests.helpers import ENTITY_HEADER, INSPECTOR_HEADER, entity_rows, inspector_rows, write_csv
+
+DEPT = "市场监管局"
+
+
+def setup_registry(store: Store, tmp: Path, n: int = 120, officers: int = 12) -> None:
+    rows = entity_rows(n)
+    for i in range(0, n, 10):
+        rows[i][4] = "注销"            # not in operation
+    importer.import_file(store, "entities", write_csv(tmp / "e.csv", ENTITY_HEADER, rows))
+    importer.import_file(store, "inspectors", write_csv(tmp / "i.csv", INSPECTOR_HEADER, inspector_rows(officers, DEPT)))
+    tasks.create_plan(store, "P2026", "2026年度抽查计划", 2026, DEPT)
+
+
+def spec(task_no: str = "T1", **over) -> dict:
+    base = {"task_no": task_no, "name": "食品经营抽查", "plan": "P2026", "department": DEPT,
+            "as_of": "2026-11-01", "strata": {"by": ["risk"]},
+            "sizes": {"risk": {"A": "5%", "B": "10%", "C": "20%", "D": "50%"}},
+            "teams": {"seats": [{"department": DEPT, "k": 2}]}}
+    base.update(over)
+    return base
+
+
+def q(store: Store, sql: str, **p):
+    conn = store.read()
+    rows = conn.execute(text(sql), p).all()
+    conn.rollback()
+    return rows
+
+
+def test_freeze_then_draw_then_redraw(store: Store, tmp_path: Path) -> None:
+    setup_registry(store, tmp_path)
+    tasks.create_task(store, spec())
+    with pytest.raises(StateError):
+        tasks.draw(store, "T1", "12345")            # not frozen
+    fr = tasks.freeze(store, "T1")
+    assert fr.excluded["not_in_operation"] == 12 and fr.eligible == 108
+    # cancelled rows (every 10th) fall in classes A and C only: sizes 24/30/24/30
+    assert [s.size for s in fr.strata] == [24, 30, 24, 30]
+    # floors round up: ceil(24*5%)=2, ceil(30*10%)=3, ceil(24*20%)=5 (4.8), ceil(30*50%)=15
+    assert [s.quota for s in fr.strata] == [2, 3, 5, 15]
+    with pytest.raises(SealedError):
+        tasks.freeze(store, "T1")
+    d1 = tasks.draw(store, "T1", "  35 17 02 88 ")
+    assert d1.public_value == "35 17 02 88" and d1.round_no == 1 and d1.drawn == 25
+    # the seed is derived from commitment + public value, exactly as the spec says
+    assert d1.seed == sampling.derive_seed(fr.commitment, 1, "35 17 02 88").hex()
+    teams = q(store, "SELECT entity_id, count(*) FROM draw_team GROUP BY entity_id")
+    assert len(teams) == 25 and all(c == 2 for _, c in teams)
+    with pytest.raises(SealedError):
+        tasks.draw(store, "T1", "99999")            # no silent re-roll
+    d2 = tasks.draw(store, "T1", "99999", reason="见证人缺席，依规重抽")
+    assert d2.round_no == 2 and d2.superseded == 1
+    rounds = q(store, "SELECT round_no, current FROM draw ORDER BY round_no")
+    assert [(r, bool(c)) for r, c in rounds] == [(1, False), (2, True)]
+    assert q(store, "SELECT count(*) FROM draw_entity")[0][0] == 50   # the first draw stays
+    shown = tasks.show_task(store, "T1")
+    assert [d["round_no"] for d in shown["draws"]] == [1, 2]
+    chain = q(store, "SELECT content, seal FROM bundle ORDER BY seq")
+    assert len(chain) == 2
+    conn = store.read()
+    entries = ledger.entries(conn, 1)
+    conn.rollback()
+    ledger.verify_chain(entries)
+
+
+def test_draw_is_backend_and_order_independent(backend: str, tmp_path: Path) -> None:
+    """The same registry imported in reverse order (and on another backend) draws the same."""
+    from tests.conftest import fresh_store
+
+    results = []
+    for i, reverse in enumerate((False, True)):
+        sub = tmp_path / f"r{i}"
+        sub.mkdir()
+        with fresh_store(backend if i == 0 else "sqlite", sub) as store:
+            rows = entity_rows(80)
+            if reverse:
+                rows.reverse()
+            importer.import_file(store, "entities", write_csv(sub / "e.csv", ENTITY_HEADER, rows))
+            importer.import_file(store, "inspectors",
+                                 write_csv(sub / "i.csv", INSPECTOR_HEADER, inspector_rows(10, DEPT)))
+            tasks.create_plan(store, "P2026", "计划", 2026, DEPT)
+            tasks.create_task(store, spec())
+            fr = tasks.freeze(store, "T1")
+            d = tasks.draw(store, "T1", "2026-11-21 福彩3D 123")
+            drawn = q(store, "SELECT e.uscc FROM draw_entity de JOIN entity e ON e.id = de.entity_id ORDER BY de.rank")
+            results.append((fr.commitment, d.seed, d.seal, [r[0] for r in drawn]))
+    assert results[0] == results[1]
+
+
+def test_os_entropy_and_bad_inputs(store: Store, tmp_path: Path) -> None:
+    setup_registry(store, tmp_path, n=40, officers=6)
+    tasks.create_task(store, spec())
+    tasks.freeze(store, "T1")
+    with pytest.raises(ValidationError):
+        tasks.draw(store, "T1", "   ")
+    with pytest.raises(ValidationError):
+        tasks.draw(store, "T1", "1", os_entropy=True)
+    d = tasks.draw(store, "T1", os_entropy=True)
+    assert d.source == "os-entropy" and len(d.public_value) == 64
+    with pytest.raises(NotFound):
+        tasks.create_task(store, spec("T2", plan="NOPE"))
+    with pytest.raises(StateError):
+        tasks.create_task(store, spec("T1"))
+
+
+def test_exclusions_window_and_plan(store: Store, tmp_path: Path) -> None:
+    setup_registry(store, tmp_path, n=60, officers=8)
+    tasks.create_task(store, spec("T1", sizes={"ratio": "50%"}, strata={"by": []}))
+    tasks.freeze(store, "T1")
+    d1 = tasks.draw(store, "T1", "abc")
+    tasks.create_task(store, spec("T2", sizes={"ratio": "100%"}, strata={"by": []}))
+    fr2 = tasks.freeze(store, "T2")
+    # entities drawn in the plan's open task T1 are excluded from T2
+    assert fr2.excluded["drawn_in_plan"] == d1.drawn
+    assert fr2.eligible == 54 - d1.drawn
