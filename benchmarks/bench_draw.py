@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import resource
 import sys
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -44,27 +46,69 @@ def mix(i: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def synthesise(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def synthesise(n: int, block: int = 1 << 20) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """IDs (S18), region index, risk-class index and an excluded flag for rows 0..n-1."""
-    i = np.arange(n, dtype=np.int64)
-    m = mix(i)
-    region = (m % np.uint64(100)).astype(np.int64)
-    bucket = ((m >> np.uint64(20)) % np.uint64(10000)).astype(np.int64)
-    risk = np.searchsorted(CLASS_EDGES, bucket, side="right")
-    excluded = ((m >> np.uint64(40)) % np.uint64(100)) == 0
-    digits = np.empty((n, 17), np.int64)
-    digits[:, 0], digits[:, 1] = 9, 1
-    region_digits = np.array([[int(c) for c in r] for r in REGIONS], np.int64)
-    digits[:, 2:8] = region_digits[region]
-    org = (i * 1_000_003 + 12_345_678_901) % (31**9)  # a bijection on 0..31^9-1
-    for pos in range(16, 7, -1):
-        digits[:, pos] = org % 31
-        org //= 31
-    check = (31 - (digits * WEIGHTS).sum(axis=1) % 31) % 31
     chars = np.empty((n, 18), np.uint8)
-    chars[:, :17] = ALPHABET[digits]
-    chars[:, 17] = ALPHABET[check]
+    region = np.empty(n, np.uint8)
+    risk = np.empty(n, np.uint8)
+    excluded = np.empty(n, bool)
+    region_digits = np.array([[int(c) for c in r] for r in REGIONS], np.int64)
+    for a in range(0, n, block):
+        i = np.arange(a, min(a + block, n), dtype=np.int64)
+        m = mix(i)
+        reg = (m % np.uint64(100)).astype(np.int64)
+        bucket = ((m >> np.uint64(20)) % np.uint64(10000)).astype(np.int64)
+        region[a:a + len(i)] = reg
+        risk[a:a + len(i)] = np.searchsorted(CLASS_EDGES, bucket, side="right")
+        excluded[a:a + len(i)] = ((m >> np.uint64(40)) % np.uint64(100)) == 0
+        digits = np.empty((len(i), 17), np.int64)
+        digits[:, 0], digits[:, 1] = 9, 1
+        digits[:, 2:8] = region_digits[reg]
+        org = (i * 1_000_003 + 12_345_678_901) % (31**9)  # a bijection on 0..31^9-1
+        for pos in range(16, 7, -1):
+            digits[:, pos] = org % 31
+            org //= 31
+        check = (31 - (digits * WEIGHTS).sum(axis=1) % 31) % 31
+        chars[a:a + len(i), :17] = ALPHABET[digits]
+        chars[a:a + len(i), 17] = ALPHABET[check]
     return chars.view("S18").ravel(), region, risk, excluded
+
+
+class PssSampler(threading.Thread):
+    """Peak of PSS summed over this process and its children (shared pages counted once)."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.interval, self.peak_kb, self._stop_flag = interval, 0, threading.Event()
+
+    @staticmethod
+    def _pss_kb(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                return next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            return 0
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        kids: list[int] = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                kids += [int(x) for x in (task / "children").read_text().split()]
+            except OSError:
+                pass
+        return kids
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self._stop_flag.wait(self.interval):
+            total = self._pss_kb(me) + sum(self._pss_kb(c) for c in self._children(me))
+            self.peak_kb = max(self.peak_kb, total)
+
+    def stop(self) -> int:
+        self._stop_flag.set()
+        self.join()
+        return self.peak_kb
 
 
 def peak_mb() -> tuple[float, float]:
@@ -80,6 +124,8 @@ def main() -> None:
     args = ap.parse_args()
     clock = time.perf_counter
 
+    sampler = PssSampler()
+    sampler.start()
     t0 = clock()
     ids, region, risk, excluded = synthesise(args.n)
     print(f"synthesise {args.n:,} IDs: {clock() - t0:.2f} s")
@@ -95,6 +141,7 @@ def main() -> None:
 
     keep = ~excluded
     e_ids = ids[keep]
+    del ids
     keys = [f"risk={c};region={r}" for c in CLASSES for r in REGIONS]
     codes = (risk[keep] * 100 + region[keep]).astype(np.int64)
     sizes = sampling.stratum_sizes(codes, len(keys))
@@ -125,6 +172,7 @@ def main() -> None:
         if row in drawn and not verdict:
             raise SystemExit(f"inclusion check disagrees at row {row}")
 
+    pss = sampler.stop() / 1024
     own, kids = peak_mb()
     print(f"summarise (sort + digests): {t_sum:.2f} s  = {t_sum / base:.2f} B")
     print(f"tickets (workers={args.workers or 'auto'}):    {t_tick:.2f} s  = {t_tick / base:.2f} B")
@@ -134,7 +182,8 @@ def main() -> None:
     print(f"drawn {len(result.selected):,}; commitment {c[:16]}…")
     print(f"peak RSS: parent {own:,.0f} MB, largest child {kids:,.0f} MB "
           f"(a forked child's RSS includes pages shared with the parent); "
-          f"sum {own + kids:,.0f} MB (target <= 2048 MB)")
+          f"sum {own + kids:,.0f} MB")
+    print(f"peak PSS, parent + children sampled every 20 ms: {pss:,.0f} MB (target <= 2048 MB)")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ The protocol, in the order a task runs it:
 from __future__ import annotations
 
 import hashlib
+import math
 import mmap
 import multiprocessing
 import os
@@ -23,6 +24,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from multiprocessing.sharedctypes import Synchronized
 
 import numpy as np
 
@@ -52,9 +54,11 @@ WHITESPACE = (
 """Characters stripped from both ends of the public value (fixed, not locale-dependent)."""
 
 JSON_INT_MAX = 2**53 - 1
-_HASH_BLOCK = 1 << 16
+_U64_MAX = 2**64 - 1
+_HASH_BLOCK = 1 << 14
+_SCHED_BLOCK = 1 << 16
 _HASH_SUB = 512
-_CHECK_BLOCK = 1 << 20
+_CHECK_BLOCK = 1 << 16
 _MAX_DEPTH = 64
 
 
@@ -385,15 +389,20 @@ def _printable(x: bytes) -> bool:
     return all(0x21 <= c <= 0x7E for c in x)
 
 
+_ID_BYTE = np.full(256, 2, np.uint8)
+_ID_BYTE[0] = 0
+_ID_BYTE[0x21:0x7F] = 1
+
+
 def _check_ids(ids: np.ndarray) -> None:
-    """Non-empty, bytes 0x21..0x7E only (NUL is numpy's padding, never inside an ID)."""
+    """Non-empty, bytes 0x21..0x7E only; NUL is numpy's trailing padding, never inside."""
     n, w = len(ids), ids.dtype.itemsize
     u = ids.view(np.uint8).reshape(n, w)
     for a in range(0, n, _CHECK_BLOCK):
-        c = u[a:a + _CHECK_BLOCK]
-        bad = (c[:, 0] == 0) | (((c - 0x21) > 0x5D) & (c != 0)).any(axis=1)
+        v = _ID_BYTE[u[a:a + _CHECK_BLOCK]]
+        bad = (v.max(axis=1) > 1) | (v[:, 0] == 0)
         if w > 1:
-            bad |= ((c[:, :-1] == 0) & (c[:, 1:] != 0)).any(axis=1)
+            bad |= (v[:, 1:] > v[:, :-1]).any(axis=1)
         if bad.any():
             row = a + int(np.argmax(bad))
             raise EntityIdError(row=row, value=repr(ids[row]))
@@ -593,8 +602,9 @@ def subkey(seed: bytes, label: str) -> bytes:
 def tickets(key: bytes, ids: np.ndarray, *, workers: int | None = None) -> np.ndarray:
     """T(x) = first 8 bytes of H(key || x), big-endian, as uint64, for every row.
 
-    ``workers=None`` uses every available core from :data:`PARALLEL_MIN` IDs up;
-    ``workers=1`` stays in-process; an explicit ``workers > 1`` always forks (tests).
+    ``workers=None`` uses every available core from :data:`PARALLEL_MIN` IDs up, in
+    forked processes writing to shared memory; ``workers=1`` stays in-process; an
+    explicit ``workers > 1`` forks even for small inputs.
 
     >>> h = hashlib.sha256(bytes(32) + b"A").digest()
     >>> int(tickets(bytes(32), [b"A"])[0]) == int.from_bytes(h[:8], "big")
@@ -611,16 +621,16 @@ def _tickets(key: bytes, arr: np.ndarray, workers: int | None) -> np.ndarray:
         out = np.empty(n, np.uint64)
         _hash_range(key, arr, out, 0, n)
         return out
-    shared = mmap.mmap(-1, n * 8)
-    out = np.frombuffer(shared, dtype=np.uint64)
-    bounds = [n * i // procs for i in range(procs + 1)]
+    out = np.frombuffer(mmap.mmap(-1, n * 8), dtype=np.uint64)
+    block = max(1, min(_SCHED_BLOCK, -(-n // (procs * 4))))
     ctx = multiprocessing.get_context("fork")
-    children = [ctx.Process(target=_hash_range, args=(key, arr, out, bounds[i], bounds[i + 1]),
+    claimed = ctx.Value("q", procs)
+    children = [ctx.Process(target=_hash_worker, args=(key, arr, out, claimed, block, i),
                             daemon=True) for i in range(1, procs)]
     try:
         for p in children:
             p.start()
-        _hash_range(key, arr, out, bounds[0], bounds[1])
+        _hash_worker(key, arr, out, claimed, block, 0)
         for p in children:
             p.join()
     finally:
@@ -632,6 +642,17 @@ def _tickets(key: bytes, arr: np.ndarray, workers: int | None) -> np.ndarray:
         if p.exitcode != 0:
             raise TicketWorkerError(exitcode=p.exitcode)
     return out
+
+
+def _hash_worker(key: bytes, arr: np.ndarray, out: np.ndarray, claimed: Synchronized,
+                 block: int, first: int) -> None:
+    """Hash block ``first``, then claim blocks until none are left (balances slow cores)."""
+    n, i = len(arr), first
+    while i * block < n:
+        _hash_range(key, arr, out, i * block, min((i + 1) * block, n))
+        with claimed.get_lock():
+            i = claimed.value
+            claimed.value = i + 1
 
 
 def _worker_count(workers: int | None, n: int) -> int:
@@ -676,12 +697,12 @@ def select(ids: np.ndarray, stratum_of: np.ndarray, stratum_keys: Sequence[str],
            workers: int | None = None) -> DrawResult:
     """Draw the ``quotas[i]`` entities with the smallest (ticket, ID) in each stratum.
 
-    IDs must be distinct (:func:`summarise` enforces it); a duplicate that would be
-    drawn is rejected here too.  ``tickets`` may be passed in when already computed
-    with the same key (e.g. for a superset of ``ids``).
+    IDs must be distinct and valid (:func:`summarise` checks the whole population; here
+    only the drawn IDs are checked, and a duplicate that would be drawn is rejected).
+    ``tickets`` may be passed in when already computed with the same key.
     """
     key = _as_key(key, "key")
-    arr = _as_ids(ids)
+    arr = _as_ids(ids, check=False)
     keys = _norm_keys(stratum_keys)
     n = len(arr)
     codes = _as_codes(stratum_of, len(keys), n)
@@ -694,26 +715,48 @@ def select(ids: np.ndarray, stratum_of: np.ndarray, stratum_keys: Sequence[str],
         if t.shape != (n,) or t.dtype != np.uint64:
             raise DrawInputError("sampling.input.shape", what="tickets",
                                  expected=f"({n},) uint64", got=f"{t.shape} {t.dtype}")
-    order = np.argsort(codes, kind="stable")
-    starts = np.concatenate(([0], np.cumsum(counts))).tolist()
+    bounds = np.array([_prune_bound(int(m), k) for m, k in zip(counts, ks)], np.uint64)
+    cand = np.flatnonzero(t <= bounds[codes]) if n else np.empty(0, np.intp)
+    cand_codes = codes[cand]
+    cand = cand[np.argsort(cand_codes, kind="stable")]
+    starts = np.concatenate(([0], np.cumsum(np.bincount(cand_codes, minlength=len(keys))))).tolist()
     chosen: list[np.ndarray] = []
     results: list[StratumResult] = []
     for s in _key_order(keys):
-        k, lo, hi = ks[s], starts[s], starts[s + 1]
+        k, size = ks[s], int(counts[s])
         if k == 0:
-            results.append(StratumResult(keys[s], hi - lo, 0, None, None))
+            results.append(StratumResult(keys[s], size, 0, None, None))
             continue
-        rows = order[lo:hi]
-        if k < hi - lo:
+        rows = cand[starts[s]:starts[s + 1]]
+        if len(rows) < k:
+            rows = np.flatnonzero(codes == s)
+        if k < len(rows):
             tt = t[rows]
             rows = rows[tt <= np.partition(tt, k - 1)[k - 1]]
         rows = _rank(rows, t, arr)[:k]
         chosen.append(rows)
-        results.append(StratumResult(keys[s], hi - lo, k, int(t[rows[-1]]),
+        results.append(StratumResult(keys[s], size, k, int(t[rows[-1]]),
                                      arr[rows[-1]].decode("ascii")))
     selected = np.concatenate(chosen).astype(np.int64) if chosen else np.empty(0, np.int64)
+    _check_ids(arr[selected])
     _reject_drawn_duplicates(selected, t, arr)
     return DrawResult(selected, t, results)
+
+
+def _prune_bound(n: int, k: int) -> int:
+    """A ticket bound that almost surely admits >= k of n uniform tickets.
+
+    Only a speed-up: rows above it are skipped, and a stratum left with fewer than k
+    candidates is redone from all its rows, so the result never depends on it.
+    Mean k/n of the ticket range plus 8 standard deviations, in integers.
+    """
+    if k == 0:
+        return 0
+    if k >= n:
+        return _U64_MAX
+    mean = (k << 64) // n
+    sd = math.isqrt((k * (n - k) << 128) // n**3)
+    return min(mean + 8 * sd + (8 << 64) // n, _U64_MAX)
 
 
 def _rank(rows: np.ndarray, t: np.ndarray, ids: np.ndarray) -> np.ndarray:

@@ -240,9 +240,13 @@ def test_drawing_from_a_filter_equals_filtering_the_superset_order(ids, key, dat
     assert np.array_equal(reused.selected, part.selected)
 
 
+EXTREME_TICKETS = st.sampled_from([0, 1, 2, 3, 2**63, 2**64 - 2, 2**64 - 1])
+
+
 @FAST
-@given(populations(max_size=40), st.lists(st.integers(0, 3), min_size=40, max_size=40))
-def test_ticket_ties_are_broken_by_id_bytes(pop, forced) -> None:
+@given(populations(max_size=40), st.lists(EXTREME_TICKETS, min_size=40, max_size=40))
+def test_ticket_ties_and_extreme_tickets_are_exact(pop, forced) -> None:
+    """Ties are broken by ID bytes; tickets above the pruning bound still draw exactly."""
     ids, codes, keys, quotas = pop
     t = np.array(forced[:len(ids)], np.uint64)
     ticket_of = dict(zip(ids, forced))
@@ -255,6 +259,21 @@ def test_ticket_ties_are_broken_by_id_bytes(pop, forced) -> None:
         if r.quota:
             last = want[r.key][-1]
             assert (r.threshold_ticket, r.threshold_id) == (ticket_of[last], last.decode())
+
+
+def test_pruning_fallback_when_every_ticket_is_high() -> None:
+    ids = [f"ID{i:04d}".encode() for i in range(1000)]
+    t = np.full(1000, 2**64 - 1, np.uint64)
+    t[500:] = 2**64 - 2
+    result = _draw(ids, [0] * 1000, ["*"], [10], bytes(32), tickets=t)
+    assert [ids[i] for i in result.selected.tolist()] == ids[500:510]
+    assert result.strata[0].threshold_ticket == 2**64 - 2
+
+
+def test_select_checks_the_ids_it_draws() -> None:
+    arr = np.frombuffer(b"GOODAB C", dtype="S4")
+    with pytest.raises(sampling.EntityIdError):
+        sampling.select(arr, np.zeros(2, np.int64), ["*"], [2], bytes(32))
 
 
 @settings(max_examples=8, deadline=None)
@@ -278,14 +297,14 @@ def test_parallel_tickets_at_scale_auto_workers() -> None:
 
 def test_a_dead_worker_is_an_error_not_a_wrong_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     parent = os.getpid()
-    real = sampling._hash_range
+    real = sampling._hash_worker
 
     def dies_in_child(*args):
         if os.getpid() != parent:
             os._exit(3)
         real(*args)
 
-    monkeypatch.setattr(sampling, "_hash_range", dies_in_child)
+    monkeypatch.setattr(sampling, "_hash_worker", dies_in_child)
     with pytest.raises(sampling.TicketWorkerError) as err:
         sampling.tickets(bytes(32), np.array([b"A", b"B", b"C", b"D"]), workers=2)
     assert err.value.params["exitcode"] == 3
