@@ -1,0 +1,354 @@
+"""Publication (一公开), the internal dispatch sheet, deadlines, verification and audit.
+
+Nothing is public before results: the entity list and teams go only to the internal
+dispatch sheet until every result is approved; ``publish`` then writes the bulletin
+(CSV, XLSX, HTML), the population file and the sealed audit bundle, appends the bundle to the
+department's ledger and records the inspections (for rotation and exclusion windows).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from . import bulletin, bundle, i18n, ledger, results, verify, workdays
+from .errors import StateError, VerificationError
+from .estimate import estimate
+from .importer import bulk_insert
+from .sampling import canonical_json
+from .store import Store
+from .tabular import Column, write_table
+from .teams import decode
+
+
+@dataclass
+class Published:
+    task_no: str
+    directory: Path
+    files: dict[str, Path]
+    seal: str
+    seq: int
+
+
+def _fname(task_no: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in task_no)
+
+
+def _entity_names(conn: Connection, draw_id: int) -> dict[str, tuple[str, str]]:
+    return {u: (n, a or "") for u, n, a in conn.execute(text(
+        "SELECT e.uscc, e.name, e.address FROM draw_entity de JOIN entity e ON e.id = de.entity_id "
+        "WHERE de.draw_id = :d"), {"d": draw_id})}
+
+
+def publish(store: Store, task_no: str, out_dir: str | Path, *, lang: str = "zh", encoding: str = "utf-8-sig",
+            actor: str = "", today: date | None = None) -> Published:
+    """Publish a task whose results are all approved; returns the written files."""
+    out = Path(out_dir)
+    today = today or date.today()
+    staging = Path(tempfile.mkdtemp(prefix=".publish-", dir=out.parent if out.parent.exists() else None))
+    try:
+        with store.atomic() as conn:
+            task = bundle.task_row(conn, task_no)
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT id FROM task WHERE id = :t FOR UPDATE"), {"t": task["id"]})
+            if task["state"] == "published":
+                raise StateError("publish.already", task=task_no)
+            if task["state"] != "drawn":
+                raise StateError("publish.not_drawn", task=task_no)
+            draw = next(d for d in bundle.draw_rows(conn, task["id"]) if d["current"])
+            pending = conn.execute(text("SELECT count(*) FROM result WHERE draw_id = :d AND state <> 'approved'"),
+                                   {"d": draw["id"]}).scalar_one()
+            if pending:
+                raise StateError("publish.pending", task=task_no, count=int(pending))
+            results.mark_published(conn, draw["id"], actor)
+            res = results.results_record(conn, draw["id"])
+            pop_rows = bundle.population_rows(conn, task["id"])
+            stem = _fname(task_no)
+            pop_bytes = bundle.population_file_bytes(pop_rows)
+            pop_name = f"{stem}-population.csv.gz"
+            (staging / pop_name).write_bytes(pop_bytes)
+            body = bundle.publication_content(conn, task, res, {
+                "name": pop_name, "sha256": hashlib.sha256(pop_bytes).hexdigest(),
+                "rows": int(sum(len(u) for _, u in pop_rows))})
+            seq = ledger.append(conn, department_id=task["department_id"], task_id=task["id"], kind="publication",
+                                body=body)
+            entry = conn.execute(text("SELECT content, seal FROM bundle WHERE department_id = :d AND seq = :s"),
+                                 {"d": task["department_id"], "s": seq}).one()
+            content = json.loads(entry[0])
+            content["seal"] = entry[1]
+            bundle_name = f"{stem}-bundle.json"
+            (staging / bundle_name).write_text(json.dumps(content, ensure_ascii=False, indent=1), encoding="utf-8")
+            chain = ledger.entries(conn, task["department_id"])
+            (staging / f"{stem}-ledger.jsonl").write_text(
+                "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in chain), encoding="utf-8")
+            _record_inspections(conn, task, draw["id"])
+            conn.execute(text("UPDATE task SET state = 'published', published_at = :p WHERE id = :t"),
+                         {"p": datetime.now(timezone.utc), "t": task["id"]})
+            b = build_bulletin(conn, task, draw, res, today, bundle_name, entry[1], pop_name)
+            bulletin.write_csv(b, staging / f"{stem}-bulletin.csv", encoding=encoding, lang=lang)
+            bulletin.write_xlsx(b, staging / f"{stem}-bulletin.xlsx", lang=lang)
+            bulletin.write_html(b, staging / f"{stem}-bulletin.html", lang=lang)
+            out.mkdir(parents=True, exist_ok=True)
+            files = {}
+            for p in sorted(staging.iterdir()):
+                target = out / p.name
+                shutil.move(str(p), target)
+                files[p.name.removeprefix(stem + "-")] = target
+        return Published(task_no=task_no, directory=out, files=files, seal=entry[1], seq=seq)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _record_inspections(conn: Connection, task: dict[str, Any], draw_id: int) -> None:
+    rows = conn.execute(text("SELECT entity_id, completed_on FROM result WHERE draw_id = :d"), {"d": draw_id}).all()
+    members: dict[int, list[int]] = {}
+    for eid, iid in conn.execute(text("SELECT entity_id, inspector_id FROM draw_team WHERE draw_id = :d "
+                                      "AND role <> 'expert'"), {"d": draw_id}):
+        members.setdefault(int(eid), []).append(int(iid))
+    for eid, day in rows:
+        if day is None:
+            continue
+        nid = conn.execute(text("INSERT INTO inspection (entity_id, department_id, inspected_on, task_id) "
+                                "VALUES (:e, :d, :o, :t) RETURNING id"),
+                           {"e": eid, "d": task["department_id"], "o": day, "t": task["id"]}).scalar_one()
+        bulk_insert(conn, "inspection_member", ("inspection_id", "inspector_id"),
+                    [(int(nid), i) for i in sorted(set(members.get(int(eid), [])))])
+        conn.execute(text("UPDATE entity SET last_inspected = :o WHERE id = :e AND "
+                          "(last_inspected IS NULL OR last_inspected < :o)"), {"o": day, "e": eid})
+
+
+def build_bulletin(conn: Connection, task: dict[str, Any], draw: dict[str, Any], res: list[dict[str, Any]],
+                   today: date, bundle_name: str, seal: str, pop_name: str) -> bulletin.Bulletin:
+    names = _entity_names(conn, draw["id"])
+    rec = bundle.draw_record_from_db(conn, task, draw)
+    stratum_of = {x["uscc"]: rec["strata"][x["stratum"]]["key"] for x in rec["drawn"]}
+    by_uscc = {r["uscc"]: r for r in res}
+    rows = []
+    for x in rec["drawn"]:
+        r = by_uscc[x["uscc"]]
+        rows.append(bulletin.BulletinRow(
+            name=names[x["uscc"]][0], uscc=x["uscc"],
+            completed_on=date.fromisoformat(r["completed_on"]) if r["completed_on"] else None,
+            result_codes=list(r["codes"]), result_text=r.get("action") or "", remarks=r.get("remarks") or "",
+            stratum=stratum_of[x["uscc"]]))
+    commit = json.loads(task["commit_object"])
+    params = commit["parameters"]
+    kind = i18n.text("publish.directed" if params["population"]["directed"] else "publish.undirected")
+    items = [n for (n,) in conn.execute(text("SELECT name FROM item WHERE code IN :c ORDER BY code")
+                                        .bindparams(_expanding("c")), {"c": params["items"] or ["\x00"]})]
+    authority = "、".join([task["department"], *params["joint_departments"]])
+    return bulletin.Bulletin(
+        plan_no=task["plan_no"], plan_name=task["plan_name"], task_no=task["task_no"], task_name=task["name"],
+        inspection_type=kind + ("：" + "、".join(items) if items else ""), authority=authority,
+        published_on=today, rows=rows,
+        strata=[bulletin.StratumInfo(key=s["key"], population=s["size"]) for s in commit["strata"]],
+        verification=bulletin.Verification(commitment=task["commitment"], seed=draw["seed"],
+                                           public_value=draw["public_value"], bundle_file=bundle_name,
+                                           bundle_seal=seal, population_file=pop_name,
+                                           round_no=int(draw["round_no"])))
+
+
+def _expanding(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name, expanding=True)
+
+
+# -- dispatch (internal) ---------------------------------------------------------------------
+DISPATCH_COLUMNS = [
+    Column("rank", "序号", "No."), Column("uscc", "统一社会信用代码", "USCC"), Column("name", "名称", "Name"),
+    Column("address", "住所", "Address"), Column("unit", "管辖单位", "Supervising unit"),
+    Column("leader", "组长", "Team leader"), Column("members", "检查人员（姓名/执法证号）", "Inspectors (name/certificate)"),
+    Column("experts", "专家", "Experts"),
+]
+
+
+def dispatch(store: Store, task_no: str, out: str | Path, *, lang: str = "zh") -> int:
+    """Write the confidential dispatch sheet (entities and teams) of the current draw."""
+    conn = store.read()
+    try:
+        task = bundle.task_row(conn, task_no)
+        if task["state"] not in ("drawn", "published"):
+            raise StateError("publish.not_drawn", task=task_no)
+        draw = next(d for d in bundle.draw_rows(conn, task["id"]) if d["current"])
+        people: dict[int, list[tuple[int, str, str, str]]] = {}
+        for eid, seat, role, cert, name in conn.execute(text(
+                "SELECT t.entity_id, t.seat, t.role, i.cert_no, i.name FROM draw_team t "
+                "JOIN inspector i ON i.id = t.inspector_id WHERE t.draw_id = :d"), {"d": draw["id"]}):
+            people.setdefault(int(eid), []).append((int(seat), role, cert, name))
+        rows = []
+        for rank, eid, uscc, name, address, unit in conn.execute(text(
+                "SELECT de.rank, e.id, e.uscc, e.name, e.address, u.name FROM draw_entity de "
+                "JOIN entity e ON e.id = de.entity_id LEFT JOIN unit u ON u.id = e.unit_id "
+                "WHERE de.draw_id = :d ORDER BY de.rank"), {"d": draw["id"]}):
+            team = sorted(people.get(int(eid), []))
+            leader = next((f"{n}/{c}" for _, r, c, n in team if r == "leader"), "")
+            members = "、".join(f"{n}/{c}" for _, r, c, n in team if r != "expert")
+            experts = "、".join(f"{n}/{c}" for _, r, c, n in team if r == "expert")
+            rows.append([rank + 1, uscc, name, address, unit or "", leader, members, experts])
+    finally:
+        conn.rollback()
+    return write_table(out, DISPATCH_COLUMNS, rows, lang=lang)
+
+
+# -- deadlines -------------------------------------------------------------------------------
+@dataclass
+class Due:
+    task_no: str
+    name: str
+    inspection_end: date
+    due: date
+    estimated: bool
+    status: str
+
+
+def due(store: Store, today: date | None = None, *, workdays_limit: int = 20, soon: int = 5) -> list[Due]:
+    """Tasks not yet published whose publication deadline is past or near."""
+    today = today or date.today()
+    conn = store.read()
+    rows = conn.execute(text("SELECT task_no, name, inspection_end FROM task WHERE state <> 'published' "
+                             "AND inspection_end IS NOT NULL ORDER BY inspection_end, task_no")).all()
+    conn.rollback()
+    out = []
+    for task_no, name, end in rows:
+        end = end if isinstance(end, date) else date.fromisoformat(str(end))
+        d = workdays.publication_deadline(end, workdays_limit)
+        st = workdays.status(d, today, soon)
+        out.append(Due(task_no, name, end, d.due, d.estimated, st))
+    return [d for d in out if d.status != "ok"]
+
+
+# -- verification and audit ----------------------------------------------------------------
+@dataclass
+class VerifyResult:
+    checks: list[str] = field(default_factory=list)
+
+
+def verify_file(bundle_path: str | Path, *, store: Store | None = None,
+                population_path: str | Path | None = None, ledger_path: str | Path | None = None) -> VerifyResult:
+    """Verify a bundle file, with the population file and ledger file beside it when present,
+    and against the database when ``store`` is given."""
+    path = Path(bundle_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise VerificationError(detail=i18n.text("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
+    if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
+        raise VerificationError(detail=i18n.text("publish.bad_bundle", file=path.name, error="format"))
+    population = None
+    pop_file = Path(population_path) if population_path else path.with_name(data.get("population_file", {}).get("name", ""))
+    if pop_file.name and pop_file.is_file():
+        raw = pop_file.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != data["population_file"]["sha256"]:
+            raise VerificationError(detail=i18n.text("publish.pop_hash", file=pop_file.name))
+        population = bundle.read_population_file(pop_file)
+    try:
+        report = verify.verify_bundle(data, population)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, VerificationError):
+            raise
+        raise VerificationError(detail=i18n.text("publish.bad_bundle", file=path.name, error=repr(exc)[:200])) from None
+    out = VerifyResult(checks=list(report.checks))
+    if population is None:
+        out.checks.append(i18n.text("publish.no_population"))
+    chain_file = Path(ledger_path) if ledger_path else path.with_name(path.name.replace("-bundle.json", "-ledger.jsonl"))
+    if chain_file.is_file():
+        chain = [json.loads(line) for line in chain_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        ledger.verify_chain(chain)
+        mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
+        if mine is None or mine["seal"] != data["seal"]:
+            raise VerificationError(detail=i18n.text("publish.not_in_chain", seq=data["seq"]))
+        out.checks.append(i18n.text("publish.ok_chain", n=len(chain)))
+    if store is not None:
+        out.checks += audit_task(store, data["task"]["task_no"], bundle_data=data)
+    return out
+
+
+def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = None) -> list[str]:
+    """Re-derive a task's draws and teams from the database and compare with the seals."""
+    checks: list[str] = []
+    conn = store.read()
+    try:
+        task = bundle.task_row(conn, task_no)
+        commit = json.loads(task["commit_object"]) if task["commit_object"] else None
+        if commit is None:
+            return checks
+        if hashlib.sha256(canonical_json(commit)).hexdigest() != task["commitment"]:
+            raise verify.fail("verify.commitment", found=task["commitment"],
+                              expected=hashlib.sha256(canonical_json(commit)).hexdigest())
+        population = {k: list(u.tolist()) for k, u in bundle.population_rows(conn, task["id"])}
+        verify.verify_population(commit["strata"], population)
+        draws = bundle.draw_rows(conn, task["id"])
+        entries = {(e["kind"], e.get("round")): e for e in
+                   (dict(json.loads(c), seal=s) for c, s in conn.execute(text(
+                       "SELECT content, seal FROM bundle WHERE task_id = :t ORDER BY seq"), {"t": task["id"]}))}
+        for d in draws:
+            rec = bundle.draw_record_from_db(conn, task, d)
+            verify.verify_draw_record(rec, task["commitment"], commit["strata"], population)
+            seal = ledger.seal_of(rec)
+            if seal != d["seal"]:
+                raise VerificationError(detail=i18n.text("publish.db_draw_changed", round=d["round_no"],
+                                                         stored=d["seal"], found=seal))
+            e = entries.get(("draw", int(d["round_no"])))
+            if e is None or e.get("draw_seal") != seal:
+                raise verify.fail("verify.draw_ledger", round=d["round_no"])
+            verify.verify_teams(rec, decode(d["assign_input"]))
+            checks.append(i18n.text("publish.ok_db_draw", round=d["round_no"]))
+        pub = entries.get(("publication", None))
+        if pub is not None:
+            current = next(d for d in draws if d["current"])
+            res = results.results_record(conn, current["id"])
+            if canonical_json(res) != canonical_json(pub["results"]):
+                raise VerificationError(detail=i18n.text("publish.db_results_changed", task=task_no))
+            if bundle_data is not None and bundle_data["seal"] != pub["seal"]:
+                raise VerificationError(detail=i18n.text("publish.bundle_not_db", task=task_no))
+            checks.append(i18n.text("publish.ok_db_results"))
+    finally:
+        conn.rollback()
+    return checks
+
+
+def audit(store: Store) -> list[str]:
+    """Check the whole database: every department's chain, every task's draws, teams and results."""
+    checks: list[str] = []
+    conn = store.read()
+    depts = conn.execute(text("SELECT DISTINCT d.id, d.name FROM department d JOIN bundle b ON b.department_id = d.id "
+                              "ORDER BY d.id")).all()
+    task_nos = [t for (t,) in conn.execute(text("SELECT task_no FROM task WHERE state IN ('drawn', 'published') ORDER BY id"))]
+    chains = {name: ledger.entries(conn, did) for did, name in depts}
+    conn.rollback()
+    for name, chain in chains.items():
+        ledger.verify_chain(chain)
+        checks.append(i18n.text("publish.ok_chain_dept", department=name, n=len(chain)))
+    for t in task_nos:
+        checks += [f"{t}: {c}" for c in audit_task(store, t)]
+    return checks
+
+
+i18n.register({
+    "publish.already": {"zh": "任务 {task} 已公示，公示结果不可更改", "en": "task {task} is already published; published results cannot change"},
+    "publish.not_drawn": {"zh": "任务 {task} 尚未抽取", "en": "task {task} has not been drawn"},
+    "publish.pending": {"zh": "任务 {task} 还有 {count} 条检查结果未审核通过，不能公示（结果公示前名单保密）",
+                        "en": "task {task} has {count} result(s) not yet approved; nothing is published before the results"},
+    "publish.directed": {"zh": "定向抽查", "en": "directed random inspection"},
+    "publish.undirected": {"zh": "不定向抽查", "en": "undirected random inspection"},
+    "publish.bad_bundle": {"zh": "无法读取审计包 {file}：{error}", "en": "cannot read audit bundle {file}: {error}"},
+    "publish.pop_hash": {"zh": "总体文件 {file} 的 SHA-256 与审计包记载不符", "en": "population file {file}: SHA-256 differs from the bundle"},
+    "publish.no_population": {"zh": "未找到总体文件：已核验种子、签号与入选阈值，但未复核“未抽中者”", "en": "no population file: seed, tickets and thresholds checked, but not who else should have been drawn"},
+    "publish.not_in_chain": {"zh": "台账文件中第 {seq} 条不是本审计包", "en": "ledger entry {seq} in the ledger file is not this bundle"},
+    "publish.ok_chain": {"zh": "台账链条完整：{n} 条", "en": "ledger chain intact: {n} entries"},
+    "publish.ok_chain_dept": {"zh": "{department} 台账链条完整：{n} 条", "en": "{department}: ledger chain intact, {n} entries"},
+    "publish.db_draw_changed": {"zh": "数据库中第 {round} 轮抽取记录被改动：封存时为 {stored}，现为 {found}",
+                                "en": "round {round} was changed in the database: sealed {stored}, now {found}"},
+    "publish.ok_db_draw": {"zh": "数据库第 {round} 轮抽取与人员匹配复核一致", "en": "database round {round}: draw and teams re-derived"},
+    "publish.db_results_changed": {"zh": "任务 {task} 的检查结果在公示后被改动（与审计包不符）", "en": "task {task}: results were changed after publication (they differ from the bundle)"},
+    "publish.bundle_not_db": {"zh": "该审计包不是数据库中任务 {task} 的公示审计包", "en": "this bundle is not the database's publication bundle of task {task}"},
+    "publish.ok_db_results": {"zh": "数据库检查结果与公示审计包一致", "en": "database results match the published bundle"},
+})

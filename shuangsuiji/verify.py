@@ -1,0 +1,190 @@
+"""Verification of an audit bundle: pure functions, no database, no clock.
+
+What an outsider can check with the bundle alone: the seal, the commitment (hash of the
+committed parameters and stratum digests), the seed (from commitment, round and public
+value), every drawn entity's ticket and its inclusion proof against the stratum threshold,
+the quota per stratum, the draw seals against the ledger entries and their links.  With the
+population file beside the bundle, the whole draw is re-derived: stratum digests and sizes,
+and exactly which entities had to be drawn.  Every failure names the first difference.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import i18n, ledger, sampling
+from .errors import VerificationError
+
+
+@dataclass
+class Report:
+    """What was checked; ``checks`` lists the passed steps in order."""
+
+    checks: list[str] = field(default_factory=list)
+    population_checked: bool = False
+    teams_checked: bool = False
+
+    def ok(self, code: str, **params: Any) -> None:
+        self.checks.append(i18n.text(code, **params))
+
+
+def fail(code: str, **params: Any) -> VerificationError:
+    return VerificationError(detail=i18n.text(code, **params))
+
+
+def verify_bundle(bundle: Mapping[str, Any], population: Mapping[str, Sequence[bytes]] | None = None) -> Report:
+    """Check a publication bundle (as loaded from its JSON file, with its ``seal``)."""
+    report = Report()
+    ledger.verify_entry(dict(bundle))
+    report.ok("verify.ok_seal", seal=bundle["seal"])
+    commit_obj = bundle["commit_object"]
+    commitment = hashlib.sha256(sampling.canonical_json(commit_obj)).hexdigest()
+    if commitment != bundle["commitment"]:
+        raise fail("verify.commitment", found=bundle["commitment"], expected=commitment)
+    report.ok("verify.ok_commitment", commitment=commitment)
+    strata = commit_obj["strata"]
+    if population is not None:
+        verify_population(strata, population)
+        report.population_checked = True
+        report.ok("verify.ok_population", strata=len(strata), rows=sum(s["size"] for s in strata))
+    ledger_by_round = {e.get("round"): e for e in bundle.get("draw_ledger", []) if e.get("kind") == "draw"}
+    for e in bundle.get("draw_ledger", []):
+        ledger.verify_entry(e)
+    for d in bundle["draws"]:
+        rec = d["record"]
+        verify_draw_record(rec, commitment, strata, population)
+        seal = ledger.seal_of(rec)
+        if seal != d["seal"]:
+            raise fail("verify.draw_seal", round=rec["round"], found=d["seal"], expected=seal)
+        entry = ledger_by_round.get(rec["round"])
+        if entry is None or entry.get("draw_seal") != seal:
+            raise fail("verify.draw_ledger", round=rec["round"])
+        report.ok("verify.ok_draw", round=rec["round"], drawn=len(rec["drawn"]))
+    currents = [d for d in bundle["draws"] if d["current"]]
+    if len(currents) != 1 or currents[0] is not bundle["draws"][-1]:
+        raise fail("verify.current")
+    drawn = [x["uscc"] for x in currents[0]["record"]["drawn"]]
+    if [e["uscc"] for e in bundle["entities"]] != drawn:
+        raise fail("verify.entities")
+    if sorted(r["uscc"] for r in bundle["results"]) != sorted(drawn):
+        raise fail("verify.results_cover")
+    return report
+
+
+def verify_population(strata: Sequence[Mapping[str, Any]], population: Mapping[str, Sequence[bytes]]) -> None:
+    keys = [s["key"] for s in strata]
+    if sorted(population) != sorted(keys) and set(population) - set(keys):
+        raise fail("verify.pop_keys", extra="、".join(sorted(set(population) - set(keys))))
+    for s in strata:
+        ids = list(population.get(s["key"], []))
+        if len(ids) != s["size"]:
+            raise fail("verify.pop_size", key=s["key"], found=len(ids), expected=s["size"])
+        digest = sampling.population_digest(ids)
+        if digest != s["digest"]:
+            raise fail("verify.pop_digest", key=s["key"])
+
+
+def verify_draw_record(rec: Mapping[str, Any], commitment: str, strata: Sequence[Mapping[str, Any]],
+                       population: Mapping[str, Sequence[bytes]] | None) -> None:
+    """Seed, tickets, inclusion proofs and quotas; the full re-draw when the population is given."""
+    if rec["commitment"] != commitment:
+        raise fail("verify.rec_commitment", round=rec["round"])
+    seed = sampling.derive_seed(commitment, int(rec["round"]), rec["public_value"])
+    if seed.hex() != rec["seed"]:
+        raise fail("verify.seed", round=rec["round"], found=rec["seed"], expected=seed.hex())
+    key = sampling.subkey(seed, "entity")
+    per_stratum: dict[int, int] = {}
+    results = []
+    for i, s in enumerate(rec["strata"]):
+        if s["key"] != strata[i]["key"] or s["quota"] != strata[i]["quota"] or s["size"] != strata[i]["size"]:
+            raise fail("verify.rec_strata", round=rec["round"], key=s["key"])
+        tt = s["threshold_ticket"]
+        results.append(sampling.StratumResult(key=s["key"], size=s["size"], quota=s["quota"],
+                                              threshold_ticket=None if tt is None else int(tt, 16),
+                                              threshold_id=s["threshold_id"]))
+    seen: set[str] = set()
+    for x in rec["drawn"]:
+        u = x["uscc"]
+        if u in seen:
+            raise fail("verify.duplicate", uscc=u)
+        seen.add(u)
+        ticket = int.from_bytes(hashlib.sha256(key + u.encode("ascii")).digest()[:8], "big")
+        if f"{ticket:016x}" != x["ticket"]:
+            raise fail("verify.ticket", uscc=u, found=x["ticket"], expected=f"{ticket:016x}")
+        if not sampling.is_drawn(key, u.encode("ascii"), results[x["stratum"]]):
+            raise fail("verify.not_included", uscc=u, key=results[x["stratum"]].key)
+        per_stratum[x["stratum"]] = per_stratum.get(x["stratum"], 0) + 1
+    for i, s in enumerate(results):
+        if per_stratum.get(i, 0) != s.quota:
+            raise fail("verify.quota", key=s.key, found=per_stratum.get(i, 0), expected=s.quota)
+    if population is None:
+        return
+    ids: list[bytes] = []
+    codes: list[int] = []
+    for i, s in enumerate(strata):
+        members = list(population[s["key"]])
+        ids += members
+        codes += [i] * len(members)
+    arr = np.array(ids, dtype="S18") if ids else np.zeros(0, "S18")
+    redo = sampling.select(arr, np.array(codes, dtype=np.int32), [s["key"] for s in strata],
+                           [s["quota"] for s in strata], key, workers=1)
+    expected = [arr[i].decode() for i in redo.selected.tolist()]
+    found = [x["uscc"] for x in rec["drawn"]]
+    if expected != found:
+        first = next((i for i, (a, b) in enumerate(zip(expected, found)) if a != b), min(len(expected), len(found)))
+        raise fail("verify.redraw", round=rec["round"], position=first + 1,
+                   expected=expected[first] if first < len(expected) else "—",
+                   found=found[first] if first < len(found) else "—")
+
+
+def verify_teams(rec: Mapping[str, Any], doc: Mapping[str, Any]) -> None:
+    """Re-run the assignment from the sealed input document and compare the teams."""
+    from . import assignment, teams
+
+    digest = hashlib.sha256(sampling.canonical_json(dict(doc))).hexdigest()
+    if digest != rec["assign_input_digest"]:
+        raise fail("verify.assign_input", round=rec["round"])
+    if [u for u, _ in doc["entities"]] != [x["uscc"] for x in rec["drawn"]]:
+        raise fail("verify.assign_entities", round=rec["round"])
+    inputs, rules = teams.to_arrays(dict(doc))
+    seed = bytes.fromhex(rec["seed"])
+    got = assignment.assign(inputs, rules, assignment.derive_key(seed))
+    officers = doc["officers"]
+    for row, t in enumerate(rec["teams"]):
+        members = [officers[o][0] for o in got.teams[row].tolist()]
+        experts = [officers[o][0] for o in (got.experts[row].tolist() if got.experts.size else []) if o >= 0]
+        if members != t["members"] or experts != t["experts"]:
+            raise fail("verify.team", round=rec["round"], uscc=t["uscc"], expected="、".join(members),
+                       found="、".join(t["members"]))
+
+
+i18n.register({
+    "verify.ok_seal": {"zh": "封印正确：{seal}", "en": "seal matches: {seal}"},
+    "verify.ok_commitment": {"zh": "承诺值正确：{commitment}", "en": "commitment matches: {commitment}"},
+    "verify.ok_population": {"zh": "总体文件与承诺一致：{strata} 层，{rows} 户", "en": "population file matches the commitment: {strata} strata, {rows} entities"},
+    "verify.ok_draw": {"zh": "第 {round} 轮抽取复核一致：{drawn} 户", "en": "round {round} re-derived: {drawn} entities"},
+    "verify.commitment": {"zh": "承诺值不符：记录为 {found}，按承诺内容计算为 {expected}", "en": "commitment mismatch: recorded {found}, the committed content hashes to {expected}"},
+    "verify.pop_keys": {"zh": "总体文件含有未承诺的分层：{extra}", "en": "the population file has strata that were not committed: {extra}"},
+    "verify.pop_size": {"zh": "分层 {key} 的总体数量为 {found}，承诺为 {expected}", "en": "stratum {key} has {found} entities in the population file, {expected} committed"},
+    "verify.pop_digest": {"zh": "分层 {key} 的总体摘要与承诺不符（名单被改动）", "en": "stratum {key}: population digest differs from the commitment (the list was changed)"},
+    "verify.rec_commitment": {"zh": "第 {round} 轮抽取记录的承诺值与任务不符", "en": "round {round}: the draw's commitment differs from the task's"},
+    "verify.seed": {"zh": "第 {round} 轮种子不符：记录为 {found}，由承诺值与公开随机值推导为 {expected}", "en": "round {round}: seed mismatch: recorded {found}, derived {expected}"},
+    "verify.rec_strata": {"zh": "第 {round} 轮分层 {key} 的数量或抽取数与承诺不符", "en": "round {round}: stratum {key} size or quota differs from the commitment"},
+    "verify.duplicate": {"zh": "主体 {uscc} 被重复抽中", "en": "entity {uscc} drawn twice"},
+    "verify.ticket": {"zh": "主体 {uscc} 的签号不符：记录为 {found}，计算为 {expected}", "en": "entity {uscc}: ticket mismatch: recorded {found}, computed {expected}"},
+    "verify.not_included": {"zh": "主体 {uscc} 的签号超过分层 {key} 的入选阈值，不应被抽中", "en": "entity {uscc}: its ticket is above stratum {key}'s threshold: it must not be drawn"},
+    "verify.quota": {"zh": "分层 {key} 抽中 {found} 户，应为 {expected} 户", "en": "stratum {key}: {found} drawn, {expected} required"},
+    "verify.redraw": {"zh": "第 {round} 轮复抽结果不同：第 {position} 位应为 {expected}，记录为 {found}", "en": "round {round}: re-derived draw differs at position {position}: expected {expected}, recorded {found}"},
+    "verify.draw_seal": {"zh": "第 {round} 轮抽取记录的封印不符：记录为 {found}，内容计算为 {expected}", "en": "round {round}: draw seal mismatch: recorded {found}, content hashes to {expected}"},
+    "verify.draw_ledger": {"zh": "第 {round} 轮抽取不在台账中或台账封印不符", "en": "round {round}: the draw is missing from the ledger or its ledger seal differs"},
+    "verify.current": {"zh": "有效抽取轮次不唯一或不是最后一轮", "en": "the current draw is not unique or not the last round"},
+    "verify.entities": {"zh": "公示主体名单与有效抽取结果不一致", "en": "the published entity list differs from the current draw"},
+    "verify.results_cover": {"zh": "检查结果与抽中主体不一一对应", "en": "results do not correspond one-to-one to the drawn entities"},
+    "verify.assign_input": {"zh": "第 {round} 轮人员匹配输入与封存摘要不符", "en": "round {round}: the assignment input differs from its sealed digest"},
+    "verify.assign_entities": {"zh": "第 {round} 轮人员匹配的主体顺序与抽取结果不符", "en": "round {round}: the assignment's entities differ from the draw"},
+    "verify.team": {"zh": "第 {round} 轮主体 {uscc} 的检查组不符：应为 {expected}，记录为 {found}", "en": "round {round}, entity {uscc}: team differs: expected {expected}, recorded {found}"},
+})
