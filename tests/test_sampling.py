@@ -586,3 +586,14 @@ def test_errors_have_both_languages() -> None:
     for e in errors:
         zh, en = e.message("zh"), e.message("en")
         assert zh != en and e.code not in (zh, en) and "{" not in zh + en
+
+
+def test_the_worked_vector_in_the_spec_matches_the_vector_file() -> None:
+    doc = (Path(__file__).parents[1] / "docs" / "algorithm.md").read_text("utf-8")
+    case = VECTORS["cases"][0]
+    exp = case["expected"]
+    v = unicodedata.normalize("NFC", case["inputs"]["public_value"]).strip().encode()
+    for value in (exp["strata"][0]["digest"], exp["commit_json"], exp["commitment"], exp["seed"],
+                  exp["k_entity"], hashlib.sha256(v).hexdigest(), exp["thresholds"]["*"]["ticket"],
+                  *(f"| {x} | {t} |" for x, t in exp["tickets"].items())):
+        assert value in doc, value
