@@ -490,16 +490,17 @@ def _grouped_digests(ids: np.ndarray, codes: np.ndarray, n_strata: int) -> list[
     comp[:, :w] = ids.view(np.uint8).reshape(n, w)
     comp[:, w:] = codes.astype(f">u{cw}").view(np.uint8).reshape(n, cw)
     comp = np.sort(comp.view(f"S{w + cw}").ravel()).view(np.uint8).reshape(n, w + cw)
-    same = (comp[1:, :w] == comp[:-1, :w]).all(axis=1)
+    sid = np.ascontiguousarray(comp[:, :w]).view(f"S{w}").ravel()
+    same = sid[1:] == sid[:-1]
     if same.any():
-        row = int(np.argmax(same))
-        raise EntityIdError("sampling.id.duplicate", value=repr(bytes(comp[row, :w]).rstrip(b"\0")))
+        raise EntityIdError("sampling.id.duplicate", value=repr(sid[int(np.argmax(same))]))
     sorted_codes = np.ascontiguousarray(comp[:, w:]).view(f">u{cw}").ravel()
+    del comp
     order = np.argsort(sorted_codes.astype(codes.dtype), kind="stable")
     buf = np.empty((n, w + 1), np.uint8)
-    buf[:, :w] = comp[order, :w]
+    buf[:, :w] = sid[order].view(np.uint8).reshape(n, w)
     buf[:, w] = 0x0A
-    del comp
+    del sid, order
     counts = np.bincount(codes, minlength=n_strata)
     flat = buf.ravel()
     if (buf[:, w - 1] != 0).all():
