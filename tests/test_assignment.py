@@ -327,6 +327,26 @@ def test_ticket_layout_by_hand() -> None:
         type("R", (), {"key": key})(), 7, 0, b"C1")  # type: ignore[arg-type]
 
 
+def test_worked_example_in_docs() -> None:
+    """docs/assignment.md section 14, recomputed by the module and by the reference."""
+    doc = (Path(__file__).parents[1] / "docs" / "assignment.md").read_text(encoding="utf-8")
+    seed = hashlib.sha256(b"shuangsuiji example seed").digest()
+    key = A.derive_key(seed)
+    certs = [b"ZF1001", b"ZF1002", b"ZF1003", b"ZF1004"]
+    inputs = A.AssignInputs(A.Entities([b"9133010200000000%02d" % i for i in range(3)], [-1] * 3),
+                            A.Officers(certs, [3] * 4, [1, 2, 3, 4], [2] * 4), A.Pairs([0], [1]))
+    rules = A.TeamRules([(3, 2, None, False)], rotation=False)
+    result = A.assign(inputs, rules, key)
+    same(result, reference(inputs, rules, key))
+    assert seed.hex() in doc and key.hex() in doc
+    h = hashlib.sha256(key + bytes([0, 0, 0, 3, 0, 0, 0, 0]) + b"ZF1001").hexdigest()
+    assert " ".join(h[i:i + 16] for i in range(0, 64, 16)) in doc
+    for e, team in enumerate(result.teams.tolist()):
+        assert f"entity {e}: " + ", ".join(certs[o].decode() for o in team) in doc
+    loads = ", ".join(f"{c.decode()} {n}" for c, n in zip(certs, result.loads.tolist()))
+    assert f"loads: {loads}; swaps {result.swaps}, fallbacks {result.fallbacks}" in doc
+
+
 # --------------------------------------------------------------------------- random registries
 
 @st.composite
