@@ -198,6 +198,7 @@ def check_entry(codes: str | Sequence[str], action: str | None, completed_on: da
         parsed_action = parse_action(action)
     except ValidationError as exc:
         errors.append(("action", exc))
+        known_bad = known_bad | {"action"}
     else:
         if not parsed_action and PROBLEM_CODES.intersection(parsed_codes):
             errors.append(("action", ValidationError("result.action_required")))
@@ -212,15 +213,14 @@ def check_entry(codes: str | Sequence[str], action: str | None, completed_on: da
         errors.append(("remarks", ValidationError("import.too_long", limit=MAX_REMARKS, length=len(remarks))))
     elif has_control(remarks):
         errors.append(("remarks", ValidationError("table.control_char")))
-    if "rectify_by" not in known_bad:
-        if rectify_by is not None and parsed_action and parsed_action != RECTIFY:
+    if rectify_by is not None and completed_on is not None and rectify_by < completed_on:
+        errors.append(("rectify_by", ValidationError("result.rectify_before_completed", date=rectify_by.isoformat(),
+                                                     completed_on=completed_on.isoformat())))
+    elif not known_bad.intersection(("rectify_by", "action")):
+        if rectify_by is not None and parsed_action != RECTIFY:
             errors.append(("rectify_by", ValidationError("result.rectify_without_order")))
         elif rectify_by is None and parsed_action == RECTIFY:
             errors.append(("rectify_by", ValidationError("result.rectify_by_required")))
-        elif rectify_by is not None and completed_on is not None and rectify_by < completed_on:
-            errors.append(("rectify_by", ValidationError("result.rectify_before_completed",
-                                                         date=rectify_by.isoformat(),
-                                                         completed_on=completed_on.isoformat())))
     if errors or known_bad or completed_on is None:
         return None, errors
     return Entry(parsed_codes, parsed_action, completed_on, remarks, rectify_by), []
