@@ -504,10 +504,10 @@ class _Officer:
     expert: bool
 
 
-def _quota_members(seed: str, purpose: str, members: Sequence[int], permille: int) -> set[int]:
-    """ceil(permille/1000 · len) members, chosen by the seed."""
+def _quota_members(seed: str, purpose: str, members: Sequence[int], permille: int, minimum: int = 0) -> set[int]:
+    """max(minimum, ceil(permille/1000 · len)) members, chosen by the seed."""
     ordered = sorted(members, key=lambda i: _digest(seed, purpose, i))
-    return set(ordered[:-(-len(members) * permille // 1000)])
+    return set(ordered[:max(minimum, -(-len(members) * permille // 1000))])
 
 
 def _birth(seed: str, k: int) -> date:
@@ -540,7 +540,7 @@ def _inspectors(config: CityConfig, f: _Frame) -> tuple[list[list[str]], list[_O
     first = n if len(depts) == 1 else -(-n * 8 // 10)
     dept = {officer: 0 if pos < first else 1 + (pos - first) % (len(depts) - 1) for pos, officer in enumerate(order)}
     market = [i for i in range(n) if dept[i] == 0]
-    quals = {q: _quota_members(seed, "qual." + q, market, p) for q, p in zip(QUALIFICATIONS, QUALIFICATION_PERMILLE)}
+    quals = {q: _quota_members(seed, "qual." + q, market, p, 2) for q, p in zip(QUALIFICATIONS, QUALIFICATION_PERMILLE)}
     keep = set(sorted(quals["食品"])[:2])
     absent = sorted(set(range(n)) - keep, key=lambda i: _digest(seed, "absent", i))[:n // 10]
     at_bureau = _quota_members(seed, "bureau", market, 150) if f.units else set(market)

@@ -241,6 +241,20 @@ def test_any_seed_gives_valid_unique_rows(seed: str, n: int, county: str) -> Non
     assert all("," not in cell and '"' not in cell for r in rows for cell in r)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.text(max_size=8), n=st.integers(2, 14), two=st.booleans())
+def test_every_qualification_has_two_officers_on_duty(seed: str, n: int, two: bool) -> None:
+    depts = SMALL.departments if two else SMALL.departments[:1]
+    config = synth.CityConfig(seed=seed, entities=20, inspectors=n, experts=0, departments=depts)
+    rows, _ = synth._inspectors(config, synth._frame(config))
+    market = [r for r in rows if r[2] == depts[0]]
+    assert len(market) >= 2 and len({r[0] for r in rows}) == n
+    for q in synth.QUALIFICATIONS:
+        holders = [r for r in market if q in r[4].split(";")]
+        assert len(holders) >= 2
+    assert sum(r[5] == "在岗" and "食品" in r[4].split(";") for r in market) >= 2
+
+
 @pytest.mark.parametrize("change", [{"county": "330100"}, {"county": "33010"}, {"entities": 0},
                                     {"inspectors": 1}, {"departments": ()}, {"units": -1},
                                     {"departments": ("甲局", "甲局")}])
