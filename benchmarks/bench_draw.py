@@ -117,27 +117,44 @@ def peak_mb() -> tuple[float, float]:
     return own, kids
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class Stage:
+    """Wall and CPU seconds of a ``with`` block (CPU shows contention from other work)."""
+
+    def __enter__(self) -> Stage:
+        self.wall, self.cpu = time.perf_counter(), cpu_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, cpu_seconds() - self.cpu
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000_000)
     ap.add_argument("--workers", type=int, default=None)
     args = ap.parse_args()
-    clock = time.perf_counter
+    print(f"load average before start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
     sampler = PssSampler()
     sampler.start()
-    t0 = clock()
-    ids, region, risk, excluded = synthesise(args.n)
-    print(f"synthesise {args.n:,} IDs: {clock() - t0:.2f} s")
+    with Stage() as syn:
+        ids, region, risk, excluded = synthesise(args.n)
+    print(f"synthesise {args.n:,} IDs: {syn.wall:.2f} s")
 
     as_list = ids.tolist()
-    t0 = clock()
-    for x in as_list:
-        hashlib.sha256(x).digest()
-    base = clock() - t0
+    with Stage() as base:
+        for x in as_list:
+            hashlib.sha256(x).digest()
     del as_list
-    print(f"baseline B (bare sha256 loop, 1 process): {base:.2f} s "
-          f"({base / args.n * 1e9:.0f} ns/ID)")
+    b = base.wall
+    print(f"baseline B (bare sha256 loop, 1 process): {b:.2f} s wall, {base.cpu:.2f} s CPU "
+          f"({b / args.n * 1e9:.0f} ns/ID)")
 
     keep = ~excluded
     e_ids = ids[keep]
@@ -149,41 +166,39 @@ def main() -> None:
     print(f"eligible {len(e_ids):,} of {args.n:,} ({int(excluded.sum()):,} excluded); "
           f"{len(keys)} strata; quota total {sum(quotas):,}")
 
-    t0 = clock()
-    summaries = sampling.summarise(e_ids, codes, keys, quotas)
-    t_sum = clock() - t0
+    with Stage() as summ:
+        summaries = sampling.summarise(e_ids, codes, keys, quotas)
     params = {"task": "bench", "ratios": {c: sampling.format_ratio(r) for c, r in RATIOS.items()}}
     c = sampling.commitment(params, summaries)
     seed = sampling.derive_seed(c, 1, "bench 2025-01")
     k_entity = sampling.subkey(seed, "entity")
+    with Stage() as tick:
+        tk = sampling.tickets(k_entity, e_ids, workers=args.workers)
+    with Stage() as sel:
+        result = sampling.select(e_ids, codes, keys, quotas, k_entity, tickets=tk)
 
-    t0 = clock()
-    tk = sampling.tickets(k_entity, e_ids, workers=args.workers)
-    t_tick = clock() - t0
-    t0 = clock()
-    result = sampling.select(e_ids, codes, keys, quotas, k_entity, tickets=tk)
-    t_sel = clock() - t0
-
-    drawn = set(result.selected[:: max(len(result.selected) // 500, 1)].tolist())
+    selected = result.selected.tolist()
+    chosen = set(selected)
     by_key = {r.key: r for r in result.strata}
-    probe = range(0, len(e_ids), max(len(e_ids) // 2000, 1))
+    probe = [*selected[:: max(len(selected) // 2000, 1)],
+             *range(0, len(e_ids), max(len(e_ids) // 2000, 1))]
     for row in probe:
-        verdict = sampling.is_drawn(k_entity, e_ids[row], by_key[keys[codes[row]]])
-        if row in drawn and not verdict:
+        if sampling.is_drawn(k_entity, e_ids[row], by_key[keys[codes[row]]]) != (row in chosen):
             raise SystemExit(f"inclusion check disagrees at row {row}")
 
     pss = sampler.stop() / 1024
     own, kids = peak_mb()
-    print(f"summarise (sort + digests): {t_sum:.2f} s  = {t_sum / base:.2f} B")
-    print(f"tickets (workers={args.workers or 'auto'}):    {t_tick:.2f} s  = {t_tick / base:.2f} B")
-    print(f"selection:                  {t_sel:.2f} s  = {t_sel / base:.2f} B")
-    total = t_tick + t_sel
-    print(f"tickets + selection:        {total:.2f} s  = {total / base:.2f} B  (target <= 0.80 B)")
-    print(f"drawn {len(result.selected):,}; commitment {c[:16]}…")
-    print(f"peak RSS: parent {own:,.0f} MB, largest child {kids:,.0f} MB "
-          f"(a forked child's RSS includes pages shared with the parent); "
-          f"sum {own + kids:,.0f} MB")
-    print(f"peak PSS, parent + children sampled every 20 ms: {pss:,.0f} MB (target <= 2048 MB)")
+    total = Stage()
+    total.wall, total.cpu = tick.wall + sel.wall, tick.cpu + sel.cpu
+    for name, st in (("summarise (sort + digests)", summ), (f"tickets (workers={args.workers or 'auto'})", tick),
+                     ("selection", sel), ("tickets + selection", total)):
+        print(f"{name:28s} {st.wall:6.2f} s wall = {st.wall / b:.2f} B   ({st.cpu:6.2f} s CPU)")
+    print("target: tickets + selection <= 0.80 B")
+    print(f"drawn {len(selected):,}; {len(probe):,} one-hash inclusion checks agree; "
+          f"commitment {c[:16]}…")
+    print(f"peak RSS (ru_maxrss): parent {own:,.0f} MB, largest child {kids:,.0f} MB "
+          f"(a forked child's RSS counts pages it shares with the parent)")
+    print(f"peak PSS, parent + children, sampled every 20 ms: {pss:,.0f} MB (target <= 2048 MB)")
 
 
 if __name__ == "__main__":

@@ -595,6 +595,8 @@ def subkey(seed: bytes, label: str) -> bytes:
     >>> subkey(bytes(32), "entity") == hashlib.sha256(bytes(32) + b"entity").digest()
     True
     """
+    if not isinstance(label, str) or not label:
+        raise DrawInputError("sampling.input", what=f"label={label!r}")
     return hashlib.sha256(_as_key(seed, "seed") + label.encode("utf-8")).digest()
 
 
