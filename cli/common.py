@@ -53,6 +53,14 @@ def handle_errors(fn: F) -> F:
             else:
                 click.echo(i18n.text("cli.error", message=exc.message()), err=True)
             sys.exit(exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug or an environment problem: no traceback unless --debug
+            if ctx is not None and ctx.debug:
+                raise
+            click.echo(i18n.text("cli.internal", kind=type(exc).__name__, message=str(exc).splitlines()[0][:300]
+                                 if str(exc) else ""), err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -110,4 +118,6 @@ class RichReporter:
 
 i18n.register({
     "cli.error": {"zh": "错误：{message}", "en": "Error: {message}"},
+    "cli.internal": {"zh": "内部错误（{kind}）：{message}\n请加 --debug 重试以查看详情，并报告此问题。",
+                     "en": "internal error ({kind}): {message}\nrun again with --debug for details and please report it."},
 })

@@ -8,7 +8,7 @@ import click
 from shuangsuiji import __version__, i18n
 
 from .common import Context
-from . import publish_cmds, registry_cmds, task_cmds
+from . import publish_cmds, registry_cmds, results_cmds, task_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -32,6 +32,7 @@ def cli(ctx: click.Context, db: str | None, lang: str | None, debug: bool) -> No
 registry_cmds.register(cli)
 task_cmds.register(cli)
 publish_cmds.register(cli)
+results_cmds.register(cli)
 
 
 def main() -> None:

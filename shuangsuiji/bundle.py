@@ -149,7 +149,7 @@ def publication_content(conn: Connection, task: dict[str, Any], results: list[di
         "plan": {"plan_no": task["plan_no"], "name": task["plan_name"], "year": int(task["year"])},
         "task": {"task_no": task["task_no"], "name": task["name"], "department": task["department"],
                  "joint_departments": spec["parameters"]["joint_departments"], "items": items,
-                 "inspection_end": task["inspection_end"].isoformat() if task["inspection_end"] else None},
+                 "inspection_end": str(task["inspection_end"]) if task["inspection_end"] else None},
         "commit_object": spec,
         "commitment": task["commitment"],
         "draws": [{"current": bool(d["current"]), "seal": d["seal"], "record": r} for d, r in zip(draws, records)],
