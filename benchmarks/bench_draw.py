@@ -160,7 +160,7 @@ def main() -> None:
     e_ids = ids[keep]
     del ids
     keys = [f"risk={c};region={r}" for c in CLASSES for r in REGIONS]
-    codes = (risk[keep] * 100 + region[keep]).astype(np.int64)
+    codes = risk[keep].astype(np.int64) * 100 + region[keep]
     sizes = sampling.stratum_sizes(codes, len(keys))
     quotas = [sampling.quota(sizes[s], ratio=RATIOS[CLASSES[s // 100]]) for s in range(len(keys))]
     print(f"eligible {len(e_ids):,} of {args.n:,} ({int(excluded.sum()):,} excluded); "
