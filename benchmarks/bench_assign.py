@@ -18,8 +18,8 @@ import tracemalloc
 
 import numpy as np
 
-from shuangsuiji.assignment import (AssignInputs, DepartmentSeats, Entities, Officers, Pairs,
-                                    TeamRules, assign, check, derive_key)
+from shuangsuiji.assignment import (AssignInputs, Assignment, DepartmentSeats, Entities, Officers,
+                                    Pairs, TeamRules, assign, check, derive_key)
 
 N_OFFICERS = 20_000
 N_DEPARTMENTS = 10
@@ -67,7 +67,11 @@ def baseline(n: int = 1_000_000) -> float:
     return time.perf_counter() - t
 
 
-def run(label: str, inputs: AssignInputs, rules: TeamRules, b10: float) -> None:
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(inputs: AssignInputs, rules: TeamRules) -> tuple[float, list[float], Assignment]:
     key = derive_key(b"bench")
     assign(inputs, rules, key)  # warm-up (imports, caches)
     times = []
@@ -75,19 +79,26 @@ def run(label: str, inputs: AssignInputs, rules: TeamRules, b10: float) -> None:
         t = time.perf_counter()
         result = assign(inputs, rules, key)
         times.append(time.perf_counter() - t)
+    return min(times), times, result
+
+
+def traced_peak(inputs: AssignInputs, rules: TeamRules) -> float:
+    """Peak Python/numpy allocation of one assignment, in MiB (tracemalloc)."""
     tracemalloc.start()
-    assign(inputs, rules, key)
+    assign(inputs, rules, derive_key(b"bench"))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    t = time.perf_counter()
-    problems = check(result, inputs)
-    t_check = time.perf_counter() - t
-    best = min(times)
-    print(f"{label}: assign {best:.3f} s (runs {', '.join(f'{x:.3f}' for x in times)}), "
-          f"ratio to B {best / b10:.3f} (target ≤ 0.2), traced peak {peak / 2**20:.0f} MiB; "
-          f"swaps {result.swaps}, fallbacks {result.fallbacks}, load spread "
-          f"{int(result.loads[result.loads > 0].min())}–{int(result.loads.max())}; "
-          f"check {t_check:.2f} s, {len(problems)} violation(s)")
+    return peak / 2**20
+
+
+VARIANTS = [
+    ("one department, teams of 2", TeamRules([DepartmentSeats(0, 2, cross_unit=True)], rotation=True)),
+    ("joint: dept 0 (2, food-qualified lead) + dept 1 (1) + dept 2 (1)",
+     TeamRules([DepartmentSeats(0, 2, "food", True), DepartmentSeats(1, 1, None, True),
+                DepartmentSeats(2, 1, None, True)], rotation=True)),
+    ("group mode, dept 0 (2) + dept 1 (1)",
+     TeamRules([DepartmentSeats(0, 2), DepartmentSeats(1, 1)], rotation=True, mode="groups")),
+]
 
 
 def main() -> None:
@@ -97,19 +108,26 @@ def main() -> None:
     b1 = baseline()
     b10 = b1 * 10
     print(f"baseline B: sha256 over 1,000,000 IDs {b1:.3f} s → 10 M ≈ {b10:.2f} s")
+    before = rss_mib()
     t = time.perf_counter()
     inputs = make_inputs(args.entities, capacity=2_000)
     print(f"inputs: {args.entities:,} entities, {N_OFFICERS:,} officers, {N_CONFLICTS:,} conflicts, "
-          f"{inputs.previous.officer.size:,} rotation pairs (built in {time.perf_counter() - t:.1f} s)")
-    run("one department, teams of 2", inputs,
-        TeamRules([DepartmentSeats(0, 2, cross_unit=True)], rotation=True), b10)
-    run("joint: dept 0 (2, food-qualified lead) + dept 1 (1) + dept 2 (1)", inputs,
-        TeamRules([DepartmentSeats(0, 2, "food", True), DepartmentSeats(1, 1, None, True),
-                   DepartmentSeats(2, 1, None, True)], rotation=True), b10)
-    run("group mode, dept 0 (2) + dept 1 (1)", inputs,
-        TeamRules([DepartmentSeats(0, 2), DepartmentSeats(1, 1)], rotation=True, mode="groups"), b10)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"process peak RSS {rss:.0f} MiB (target ≤ 1024, includes inputs and the baseline's ID list)")
+          f"{inputs.previous.officer.size:,} rotation pairs (built in {time.perf_counter() - t:.1f} s); "
+          f"peak RSS {before:.0f} → {rss_mib():.0f} MiB")
+    results = []
+    for label, rules in VARIANTS:
+        best, times, result = timed(inputs, rules)
+        results.append((label, rules, result))
+        print(f"{label}: assign {best:.3f} s (runs {', '.join(f'{x:.3f}' for x in times)}), "
+              f"ratio to B {best / b10:.3f} (target ≤ 0.2); swaps {result.swaps}, fallbacks "
+              f"{result.fallbacks}, loads {int(result.loads[result.loads > 0].min())}–{int(result.loads.max())}")
+    print(f"process peak RSS after all assignments {rss_mib():.0f} MiB (target ≤ 1024; includes the "
+          f"inputs and the baseline's ID list)")
+    for label, rules, result in results:
+        t = time.perf_counter()
+        problems = check(result, inputs)
+        print(f"{label}: traced peak {traced_peak(inputs, rules):.0f} MiB; "
+              f"check {time.perf_counter() - t:.2f} s, {len(problems)} violation(s)")
 
 
 if __name__ == "__main__":

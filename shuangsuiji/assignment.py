@@ -18,9 +18,9 @@ trusting the algorithm.  The normative text is ``docs/assignment.md``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -36,9 +36,6 @@ MAX_LISTED = 20
 MAX_REPAIR_FAILURES = 20
 """The repair stops after this many unstaffable seats: the diagnosis is already clear."""
 _FIRST_CHUNK = 64
-
-IntArray = np.ndarray
-BoolArray = np.ndarray
 
 i18n.register({
     "assign.key": {"zh": "分配密钥应为32字节，实际为{length}字节",
@@ -180,7 +177,7 @@ class Officers:
     qualifications: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        cert = tuple(bytes(c) for c in self.cert)
+        cert = tuple(c.encode("ascii") if isinstance(c, str) else bytes(c) for c in self.cert)
         n = len(cert)
         if any(not c for c in cert) or len(set(cert)) != n:
             raise ValidationError("assign.input", detail="certificate numbers must be non-empty and unique")
@@ -419,7 +416,7 @@ class _Eligibility:
             rotation = ctx.previous_keys[inside[ctx.previous_keys % ctx.m]]
             keys = _unique(np.concatenate([keys, rotation]))
         self.excluded = keys
-        self._set: set[int] | None = None
+        self._lists: tuple[list[int], list[int]] | None = None
 
     def vec(self, off: np.ndarray, ent: np.ndarray) -> np.ndarray:
         """Eligibility of officers for entities (broadcasting; ``cross`` may be per column)."""
@@ -429,14 +426,18 @@ class _Eligibility:
             ok &= ~(np.asarray(self.cross) & (ue >= 0) & (self.ctx.unit_o[off] == ue))
         return ok
 
-    def pairs(self) -> set[int]:
-        """The excluded pair keys as a set, for one-at-a-time checks."""
-        if self._set is None:
-            self._set = set(self.excluded.tolist())
-        return self._set
+    def is_excluded(self, o: int, e: int) -> bool:
+        """One pair at a time: keys are entity-major, so entity e's pairs form one short run."""
+        if self._lists is None:
+            m = self.ctx.m
+            bounds = np.searchsorted(self.excluded, np.arange(self.ctx.n_e + 1, dtype=np.int64) * m)
+            self._lists = (bounds.tolist(), self.excluded.tolist())
+        bounds, keys = self._lists
+        lo, hi = bounds[e], bounds[e + 1]
+        return lo != hi and e * self.ctx.m + o in keys[lo:hi]
 
     def one(self, o: int, e: int) -> bool:
-        if e * self.ctx.m + o in self.pairs():
+        if self.is_excluded(o, e):
             return False
         ue = self.ctx.unit_e[e]
         return not (self.cross and ue >= 0 and self.ctx.unit_o[o] == ue)
@@ -537,7 +538,7 @@ def describe(reasons: Sequence[Mapping[str, Any]], lang: str | None = None) -> s
     return "\n".join(lines)
 
 
-def _raise(reasons: list[dict[str, Any]]) -> None:
+def _raise(reasons: list[dict[str, Any]]) -> NoReturn:
     raise AssignmentInfeasible("assign.infeasible", reasons=reasons, detail=describe(reasons))
 
 
@@ -836,7 +837,9 @@ def _assign_groups(ctx: _Context, reporter: Reporter) -> tuple[np.ndarray, np.nd
     cross = np.array([d.cross_unit for d in ctx.rules.departments for _ in range(d.seats)], bool)
     elig = _Eligibility(ctx, members.reshape(-1), cross, expert=False)
     gcap = ctx.cap[members].min(axis=1)
-    if int(gcap.sum()) < n_e:
+    names = [_u32(g) for g in range(n_g)]
+    grp = _deal(ctx.key, GROUP_DEPARTMENT, names, np.arange(n_g), np.zeros(n_g, np.int64), gcap, n_e)
+    if grp is None:
         _raise([{"code": "assign.group_capacity_short", "groups": n_g, "capacity": int(gcap.sum()),
                  "needed": n_e, "suggest": ["assign.suggest.capacity", "assign.suggest.seats_mode"]}])
     lacking = np.flatnonzero(_groups_per_entity(ctx, members, elig) < 1)
@@ -844,11 +847,7 @@ def _assign_groups(ctx: _Context, reporter: Reporter) -> tuple[np.ndarray, np.nd
         _raise([{"code": "assign.group_no_eligible", "count": int(lacking.size),
                  "entities": ctx.entity_list(lacking),
                  "suggest": ["assign.suggest.cross_unit", "assign.suggest.seats_mode"]}])
-    names = [_u32(g) for g in range(n_g)]
-    gload = np.zeros(n_g, np.int64)
-    grp = _deal(ctx.key, GROUP_DEPARTMENT, names, np.arange(n_g), gload, gcap, n_e)
-    assert grp is not None
-    gload += np.bincount(grp, minlength=n_g)
+    gload = np.bincount(grp, minlength=n_g)
     ok = elig.vec(members[grp], np.arange(n_e)[:, None]).all(axis=1)
     member_lists = members.tolist()
     failed: list[int] = []
@@ -889,8 +888,8 @@ def _suits(elig: _Eligibility, group: list[int], e: int) -> bool:
     """Whether every member of ``group`` may inspect entity ``e``."""
     cross = np.broadcast_to(elig.cross, (len(group),))
     ctx = elig.ctx
-    excluded, ue = elig.pairs(), ctx.unit_e[e]
-    return not any(e * ctx.m + o in excluded or (x and ue >= 0 and ctx.unit_o[o] == ue)
+    ue = ctx.unit_e[e]
+    return not any(elig.is_excluded(o, e) or (x and ue >= 0 and ctx.unit_o[o] == ue)
                    for o, x in zip(group, cross.tolist()))
 
 
@@ -1041,7 +1040,8 @@ def check(assignment: Assignment, inputs: AssignInputs, rules: TeamRules | None 
 
 @dataclass(frozen=True, eq=False)
 class FairnessReport:
-    """Empirical P(officer inspects entity) over many keys, against the ideal k_d / eligible_d(e).
+    """Empirical P(officer sits in entity's certified seats) over many keys, against the
+    ideal k_d / (officers of d eligible for the entity).
 
     Only pairs that occurred are listed (sparse); ``ratio`` = probability / ideal.
     """
