@@ -1,0 +1,102 @@
+"""A whole cycle through the library on both backends: publish, verify, audit, refusals."""
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from shuangsuiji import demo, publish, results, tasks
+from shuangsuiji.errors import StateError, VerificationError
+from shuangsuiji.store import Store
+
+
+@pytest.fixture
+def cycle(db_url: str, tmp_path: Path) -> tuple[Store, demo.DemoResult, Path]:
+    res = demo.run(tmp_path / "out", entities=800, seed="pub-test", db_url=db_url)
+    store = Store(db_url)
+    yield store, res, tmp_path / "out"
+    store.close()
+
+
+def test_published_cycle_verifies_and_is_final(cycle) -> None:
+    store, res, out = cycle
+    files = res.files
+    assert {"bulletin.html", "bulletin.xlsx", "bulletin.csv", "bundle.json", "population.csv.gz",
+            "ledger.jsonl"} <= set(files)
+    checks = publish.verify_file(files["bundle.json"], store=store).checks
+    assert any("1" in c for c in checks) and len(checks) >= 6
+    assert len(publish.audit(store)) >= 3
+    with pytest.raises(StateError):
+        publish.publish(store, res.task_no, out / "again")
+    with pytest.raises(StateError):
+        tasks.draw(store, res.task_no, "x", reason="想重抽一次看看")
+    assert not (out / "again").exists()
+
+
+def test_public_outputs_hold_no_private_data(cycle) -> None:
+    store, res, out = cycle
+    conn = store.read()
+    private = [v for (v,) in conn.execute(text("SELECT id_card FROM inspector WHERE id_card IS NOT NULL"))]
+    private += [v for (v,) in conn.execute(text("SELECT phone FROM inspector WHERE phone IS NOT NULL"))]
+    reasons = [v for (v,) in conn.execute(text("SELECT reason FROM conflict WHERE reason <> ''"))]
+    conn.rollback()
+    assert private and reasons
+    blobs = [p.read_bytes() for p in res.files.values() if p.suffix != ".gz" and p.suffix != ".xlsx"]
+    blobs.append(gzip.decompress(res.files["population.csv.gz"].read_bytes()))
+    joined = b"\n".join(blobs).decode("utf-8", "replace")
+    assert not any(v in joined for v in private)
+    bundle = json.loads(res.files["bundle.json"].read_text(encoding="utf-8"))
+    assert "conflicts" not in json.dumps(bundle, ensure_ascii=False)
+    # the bulletin lists exactly the drawn entities, with the national publicity system's columns
+    rows = list(csv.reader(res.files["bulletin.csv"].open(encoding="utf-8-sig")))
+    assert rows[0][:4] == ["计划编号", "计划名称", "任务编号", "任务名称"]
+    assert len(rows) - 1 == res.drawn == len(bundle["entities"])
+
+
+def test_nothing_published_before_results(db_url: str, tmp_path: Path) -> None:
+    from tests.helpers import ENTITY_HEADER, INSPECTOR_HEADER, entity_rows, inspector_rows, write_csv
+    from shuangsuiji import importer
+
+    store = Store(db_url)
+    store.init()
+    importer.import_file(store, "entities", write_csv(tmp_path / "e.csv", ENTITY_HEADER, entity_rows(40)))
+    importer.import_file(store, "inspectors", write_csv(tmp_path / "i.csv", INSPECTOR_HEADER, inspector_rows(6, "局")))
+    tasks.create_plan(store, "P", "计划", 2026, "局")
+    tasks.create_task(store, {"task_no": "T", "name": "n", "plan": "P", "department": "局",
+                              "sizes": {"ratio": "10%"}, "as_of": "2026-11-01"})
+    tasks.freeze(store, "T")
+    tasks.draw(store, "T", "1 2 3")
+    with pytest.raises(StateError) as info:
+        publish.publish(store, "T", tmp_path / "pub")
+    assert "4" in info.value.message("en")          # 4 results not approved
+    assert not (tmp_path / "pub").exists()
+    n = publish.dispatch(store, "T", tmp_path / "dispatch.csv")
+    assert n == 4
+    store.close()
+
+
+def test_due_lists_overdue_tasks(db_url: str, tmp_path: Path) -> None:
+    from datetime import date
+
+    store = Store(db_url)
+    store.init()
+    tasks.create_plan(store, "P", "计划", 2026, "局")
+    tasks.create_task(store, {"task_no": "T", "name": "n", "plan": "P", "department": "局",
+                              "sizes": {"ratio": "10%"}, "inspection": {"start": "2026-09-01", "end": "2026-09-30"}})
+    rows = publish.due(store, date(2026, 11, 20))
+    assert [(r.task_no, r.status) for r in rows] == [("T", "overdue")]
+    # independent count: the 20th official working day after the end (National Day holiday skipped)
+    import chinese_calendar
+    from datetime import timedelta
+
+    day, left = date(2026, 9, 30), 20
+    while left:
+        day += timedelta(days=1)
+        left -= chinese_calendar.is_workday(day)
+    assert rows[0].due == day and day > date(2026, 10, 28)
+    assert publish.due(store, date(2026, 10, 9)) == []
+    store.close()
