@@ -31,6 +31,7 @@ def cli(ctx: click.Context, db: str | None, lang: str | None, debug: bool) -> No
 
 registry_cmds.register(cli)
 task_cmds.register(cli)
+task_cmds.register_fairness(cli)
 publish_cmds.register(cli)
 results_cmds.register(cli)
 

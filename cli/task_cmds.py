@@ -244,3 +244,42 @@ i18n.register({
     "cli.dispatch_hint": {"zh": "名单保密至检查实施：shuangsuiji dispatch {task} --out 派单.xlsx",
                           "en": "The list stays confidential until the visit: shuangsuiji dispatch {task} --out dispatch.xlsx"},
 })
+
+
+@click.command("fairness")
+@click.argument("task_no")
+@click.option("--runs", type=int, default=200, show_default=True, help="模拟次数 / number of runs")
+@click.option("--top", type=int, default=10, show_default=True, help="列出概率最高的组合数 / pairs to list")
+@json_option
+@pass_ctx
+@handle_errors
+def fairness_cmd(ctx: Context, task_no: str, runs: int, top: int, as_json: bool) -> None:
+    """人员匹配公平性：每名执法人员检查每户的概率与理想值比较 / pair probabilities against the ideal."""
+    from shuangsuiji.teams import task_fairness
+
+    rep, doc = task_fairness(ctx.store(), task_no, runs, RichReporter())
+    order = sorted(range(len(rep.probability)), key=lambda i: -rep.probability[i] / rep.ideal[i])[:top]
+    officers, entities = doc["officers"], doc["entities"]
+    pairs = [{"cert": officers[int(rep.officer[i])][0], "name": officers[int(rep.officer[i])][1],
+              "uscc": entities[int(rep.entity[i])][0], "probability": float(rep.probability[i]),
+              "ideal": float(rep.ideal[i])} for i in order]
+    if as_json:
+        emit_json({"task_no": task_no, "runs": runs, "max_probability": rep.max_probability,
+                   "max_ideal": rep.max_ideal, "max_ratio": rep.max_ratio, "top_pairs": pairs})
+        return
+    say("cli.fair_head", task=task_no, runs=runs, maxp=f"{rep.max_probability:.4f}", ideal=f"{rep.max_ideal:.4f}",
+        ratio=f"{rep.max_ratio:.2f}")
+    for p in pairs:
+        say("cli.fair_pair", name=p["name"], cert=p["cert"], uscc=p["uscc"], p=f"{p['probability']:.4f}",
+            ideal=f"{p['ideal']:.4f}")
+
+
+def register_fairness(cli: click.Group) -> None:
+    cli.add_command(fairness_cmd)
+
+
+i18n.register({
+    "cli.fair_head": {"zh": "任务 {task}：模拟 {runs} 次。最大组合概率 {maxp}（理想值 {ideal}），最大偏离倍数 {ratio}",
+                      "en": "task {task}: {runs} runs. Max pair probability {maxp} (ideal {ideal}), max ratio to ideal {ratio}"},
+    "cli.fair_pair": {"zh": "  {name}（{cert}）→ {uscc}：{p}（理想 {ideal}）", "en": "  {name} ({cert}) → {uscc}: {p} (ideal {ideal})"},
+})

@@ -148,3 +148,23 @@ def to_arrays(doc: dict[str, Any]) -> tuple[AssignInputs, TeamRules]:
                                         for s in doc["rules"]["seats"]),
                       rotation=doc["rules"]["rotation"], mode=doc["rules"]["mode"])
     return inputs, rules
+
+
+def task_fairness(store: Any, task_no: str, runs: int, reporter: Any = None) -> tuple[Any, dict[str, Any]]:
+    """Replay the current draw's sealed assignment input under ``runs`` public fairness keys.
+
+    Returns the :class:`~shuangsuiji.assignment.FairnessReport` and the sealed document (for names).
+    The keys are SHA-256(b"fairness" || u32(i)), so anyone with the input gets the same figures.
+    """
+    from .assignment import fairness, fairness_keys
+    from .progress import NULL
+
+    conn = store.read()
+    row = conn.execute(text("SELECT d.assign_input FROM draw d JOIN task t ON t.id = d.task_id "
+                            "WHERE t.task_no = :t AND d.current = :c"), {"t": task_no, "c": True}).first()
+    conn.rollback()
+    if row is None:
+        raise NotFound(what="draw", key=task_no)
+    doc = decode(row[0])
+    inputs, rules = to_arrays(doc)
+    return fairness(inputs, rules, fairness_keys(runs), reporter or NULL), doc
