@@ -31,7 +31,7 @@ def dispatch_cmd(ctx: Context, task_no: str, out: Path) -> None:
 @click.argument("task_no")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="输出目录 / output folder")
 @click.option("--encoding", type=click.Choice(["utf-8-sig", "gb18030"]), default="utf-8-sig", help="CSV 编码 / CSV encoding")
-@click.option("--actor", default="", help="操作人 / operator")
+@click.option("--actor", default=lambda: __import__("getpass").getuser(), show_default="当前系统用户 / OS user", help="操作人 / operator")
 @json_option
 @pass_ctx
 @handle_errors

@@ -179,7 +179,7 @@ def task_freeze(ctx: Context, task_no: str, as_of: Any, as_json: bool) -> None:
 @click.option("--public-value", help="现场见证的公开随机值（骰子、彩票号码）或公共信标值 / the witnessed public random value")
 @click.option("--os-entropy", is_flag=True, help="使用操作系统随机数（记录为非公开随机源）/ OS randomness, recorded as non-public")
 @click.option("--reason", help="重新抽取的理由（首次抽取不填）/ reason for a re-draw")
-@click.option("--actor", default="", help="操作人 / operator")
+@click.option("--actor", default=lambda: __import__("getpass").getuser(), show_default="当前系统用户 / OS user", help="操作人 / operator")
 @json_option
 @pass_ctx
 @handle_errors

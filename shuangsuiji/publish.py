@@ -142,7 +142,8 @@ def build_bulletin(conn: Connection, task: dict[str, Any], draw: dict[str, Any],
     params = commit["parameters"]
     kind = i18n.text("publish.directed" if params["population"]["directed"] else "publish.undirected")
     items = [n for (n,) in conn.execute(text("SELECT name FROM item WHERE code IN :c ORDER BY code")
-                                        .bindparams(_expanding("c")), {"c": params["items"] or ["\x00"]})]
+                                        .bindparams(_expanding("c")), {"c": list(params["items"])})] \
+        if params["items"] else []
     authority = "、".join([task["department"], *params["joint_departments"]])
     return bulletin.Bulletin(
         plan_no=task["plan_no"], plan_name=task["plan_name"], task_no=task["task_no"], task_name=task["name"],

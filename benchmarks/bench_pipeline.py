@@ -1,0 +1,213 @@
+"""The whole pipeline at provincial scale, on SQLite and/or PostgreSQL.
+
+    python benchmarks/bench_pipeline.py [--n 10000000] [--db sqlite|postgresql|both] [--pg URL]
+
+Synthesises a registry (N entities, 20,000 officers, 100,000 declared conflicts, 200,000 past
+inspections), imports it, freezes and draws a task stratified by risk class × region (≈ 5.9 %
+drawn), assigns teams of 2, writes the dispatch sheet, enters and approves a result for every
+drawn entity, publishes and verifies the bundle.  It prints each stage's time and the process's
+peak memory, plus, measured in the same run:
+  B  = a bare single-process SHA-256 loop over the N IDs,
+  I0 = a bare csv.reader + sqlite3.executemany of the same entities file.
+Targets: freeze + draw (incl. assignment and sealing) ≤ 2 B; verify ≤ draw; import ≤ 4 × I0;
+peak memory ≤ 4 GB.  Officers' per-task capacity is lifted for the run (a provincial task of
+500,000 entities needs ~55 visits per officer; the synthetic registry caps at 10–40).
+``run_pipeline`` is also the test suite's smoke test at 100,000 entities.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import os
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+
+from shuangsuiji import importer, publish, results, synth, tasks  # noqa: E402
+from shuangsuiji.store import Store  # noqa: E402
+
+
+def peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return own / 1024
+
+
+@dataclass
+class Figures:
+    stages: dict[str, float] = field(default_factory=dict)
+    peaks: dict[str, float] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def time(self, name: str, fn: Any, *a: Any, **kw: Any) -> Any:
+        t = time.perf_counter()
+        out = fn(*a, **kw)
+        self.stages[name] = time.perf_counter() - t
+        self.peaks[name] = peak_mb()
+        return out
+
+
+def make_city(n: int, work: Path, seed: str = "bench") -> synth.City:
+    cfg = synth.CityConfig(seed=seed, entities=n, inspectors=min(20_000, max(200, n // 500)),
+                           experts=min(200, max(4, n // 50_000)), units=min(200, max(8, n // 50_000)),
+                           conflicts=min(100_000, max(40, n // 100)), history=min(200_000, max(100, n // 50)),
+                           as_of=date.today())
+    return synth.generate(cfg, work / "registry")
+
+
+def baseline_hash(path: Path) -> tuple[float, int]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        r = csv.reader(fh)
+        next(r)
+        ids = [row[0].encode() for row in r]
+    sha = hashlib.sha256
+    t = time.perf_counter()
+    for x in ids:
+        sha(x).digest()
+    return time.perf_counter() - t, len(ids)
+
+
+def baseline_import(path: Path, work: Path) -> float:
+    db = work / "baseline.db"
+    db.unlink(missing_ok=True)
+    t = time.perf_counter()
+    conn = sqlite3.connect(db)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        r = csv.reader(fh)
+        header = next(r)
+        cols = ", ".join(f"c{i}" for i in range(len(header)))
+        conn.execute(f"CREATE TABLE entity (id INTEGER PRIMARY KEY, {cols}, UNIQUE(c0))")
+        conn.executemany(f"INSERT INTO entity ({cols}) VALUES ({', '.join('?' * len(header))})", r)
+    conn.commit()
+    conn.close()
+    return time.perf_counter() - t
+
+
+def run_pipeline(url: str, city: synth.City, work: Path, *, say: Any = print) -> Figures:
+    f = Figures()
+    store = Store(url)
+    try:
+        store.init()
+        f.time("import items", importer.import_file, store, "items", city.items_csv)
+        rep = f.time("import entities", importer.import_file, store, "entities", city.entities_csv)
+        f.facts["entities"] = rep.inserted
+        f.time("import inspectors", importer.import_file, store, "inspectors", city.inspectors_csv)
+        f.time("import conflicts", importer.import_file, store, "conflicts", city.conflicts_csv)
+        f.time("import history", importer.import_file, store, "history", city.history_csv)
+        with store.atomic() as conn:
+            conn.execute(text("UPDATE inspector SET capacity = NULL"))
+            dept = conn.execute(text("SELECT name FROM department ORDER BY id LIMIT 1")).scalar_one()
+        tasks.create_plan(store, "BENCH", "基准计划", date.today().year, dept)
+        tasks.create_task(store, {
+            "task_no": "BENCH-1", "name": "省级基准任务", "plan": "BENCH", "department": dept,
+            "as_of": date.today().isoformat(), "strata": {"by": ["risk", "region"]},
+            "sizes": {"risk": {"A": "3%", "B": "5%", "C": "10%", "D": "20%", "-": "5%"}},
+            "exclusions": {"inspected_within_days": 90},
+            "teams": {"seats": [{"department": dept, "k": 2, "cross_unit": True}], "rotation": True}})
+        fr = f.time("freeze", tasks.freeze, store, "BENCH-1")
+        f.facts.update(eligible=fr.eligible, strata=len(fr.strata), quota=fr.quota_total)
+        d = f.time("draw + assign + seal", tasks.draw, store, "BENCH-1", "1 2 3 4 5 6")
+        f.facts["drawn"] = d.drawn
+        f.time("dispatch sheet (CSV)", publish.dispatch, store, "BENCH-1", work / "dispatch.csv")
+        res_csv = work / "results.csv"
+        f.time("results file", _results_file, store, res_csv)
+        f.time("results import", results.import_results, store, "BENCH-1", res_csv, actor="bench")
+        f.time("review", results.review, store, "BENCH-1", None, approve=True, actor="bench")
+        pub = f.time("publish", publish.publish, store, "BENCH-1", work / "pub", actor="bench")
+        f.time("verify (bundle + population)", publish.verify_file, pub.files["bundle.json"])
+    finally:
+        store.close()
+    return f
+
+
+def _results_file(store: Store, path: Path) -> None:
+    conn = store.read()
+    rows = conn.execute(text("SELECT e.uscc FROM draw_entity de JOIN entity e ON e.id = de.entity_id "
+                             "JOIN draw d ON d.id = de.draw_id AND d.current = :c ORDER BY de.rank"), {"c": True}).all()
+    conn.rollback()
+    from datetime import timedelta
+
+    day = date.today().isoformat()
+    later = (date.today() + timedelta(days=30)).isoformat()
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["统一社会信用代码", "检查结果", "后续处置", "检查完成日期", "整改期限"])
+        for i, (u,) in enumerate(rows):
+            w.writerow([u, "1", "", day, ""] if i % 10 else [u, "E", "责令改正", day, later])
+    return None
+
+
+def report(label: str, f: Figures, b: float, i0: float | None) -> None:
+    print(f"\n== {label}")
+    for name, secs in f.stages.items():
+        print(f"  {name:<32} {secs:9.2f} s   peak {f.peaks[name]:8.0f} MB")
+    core = f.stages["freeze"] + f.stages["draw + assign + seal"]
+    print(f"  facts: {f.facts}")
+    print(f"  freeze + draw/assign/seal = {core:.2f} s = {core / b:.2f} B   (target ≤ 2 B)")
+    print(f"  verify = {f.stages['verify (bundle + population)']:.2f} s = "
+          f"{f.stages['verify (bundle + population)'] / f.stages['draw + assign + seal']:.2f} × draw   (target ≤ 1)")
+    if i0:
+        print(f"  import entities = {f.stages['import entities']:.2f} s = {f.stages['import entities'] / i0:.2f} × I0   (target ≤ 4)")
+    print(f"  peak memory {max(f.peaks.values()):.0f} MB   (target ≤ 4096 MB)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=10_000_000)
+    ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--pg", default=os.environ.get("SHUANGSUIJI_TEST_PG_URL"))
+    ap.add_argument("--workdir")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory(dir=a.workdir) as tmp:
+        work = Path(tmp)
+        t = time.perf_counter()
+        city = make_city(a.n, work)
+        print(f"synthesised {a.n:,} entities + registries in {time.perf_counter() - t:.1f} s")
+        b, n = baseline_hash(city.entities_csv)
+        print(f"B  (bare SHA-256 loop over {n:,} IDs, one process): {b:.2f} s")
+        i0 = baseline_import(city.entities_csv, work)
+        print(f"I0 (bare csv.reader + sqlite3.executemany):        {i0:.2f} s")
+        if a.db in ("sqlite", "both"):
+            sub = work / "sqlite"
+            sub.mkdir()
+            report("SQLite", run_pipeline(f"sqlite:///{sub / 'bench.db'}", city, sub), b, i0)
+        if a.db in ("postgresql", "both"):
+            if not a.pg:
+                print("PostgreSQL skipped: no --pg URL / SHUANGSUIJI_TEST_PG_URL")
+                return
+            import uuid
+            from urllib.parse import quote
+
+            from sqlalchemy import create_engine
+
+            from shuangsuiji.store import resolve_url
+
+            base = resolve_url(a.pg)
+            schema = "bench_" + uuid.uuid4().hex[:8]
+            eng = create_engine(base)
+            with eng.begin() as c:
+                c.execute(text(f"CREATE SCHEMA {schema}"))
+            sub = work / "pg"
+            sub.mkdir()
+            try:
+                sep = "&" if "?" in base else "?"
+                report("PostgreSQL", run_pipeline(f"{base}{sep}options={quote('-csearch_path=' + schema)}", city, sub),
+                       b, i0)
+            finally:
+                with eng.begin() as c:
+                    c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+if __name__ == "__main__":
+    main()
