@@ -87,12 +87,12 @@ def stats_cmd(ctx: Context, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    table = Table(i18n.text("stats.col_group"), i18n.text("stats.col_value"), i18n.text("stats.col_count"))
     for name, counts in data.items():
-        table = Table(title=i18n.text(f"stats.{name}"), show_header=False)
-        for k, v in counts.items():
-            table.add_row(k or "—", str(v))
-        console.print(table)
+        for i, (k, v) in enumerate(counts.items()):
+            table.add_row(i18n.text(f"stats.{name}") if i == 0 else "", k or "—", str(v),
+                          end_section=i == len(counts) - 1)
+    Console().print(table)
 
 
 @registry_group.command("digest")
@@ -125,6 +125,9 @@ i18n.register({
     "cli.change": {"zh": "  变更 {key} {field}：{old} → {new}", "en": "  changed {key} {field}: {old} → {new}"},
     "cli.more_changes": {"zh": "  ……另有 {count} 处变更", "en": "  … and {count} more changes"},
     "cli.export_done": {"zh": "已导出 {rows} 行到 {file}", "en": "exported {rows} rows to {file}"},
+    "stats.col_group": {"zh": "统计项", "en": "breakdown"},
+    "stats.col_value": {"zh": "取值", "en": "value"},
+    "stats.col_count": {"zh": "数量", "en": "count"},
     "stats.entity_status": {"zh": "检查对象：登记状态", "en": "entities by status"},
     "stats.entity_region": {"zh": "检查对象：行政区划", "en": "entities by region"},
     "stats.entity_unit": {"zh": "检查对象：管辖单位", "en": "entities by unit"},
