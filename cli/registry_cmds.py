@@ -87,10 +87,14 @@ def stats_cmd(ctx: Context, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from shuangsuiji.codes import enums
+
+    labelled = {"entity_status": "entity_status", "entity_type": "entity_type", "inspector_status": "inspector_status"}
     table = Table(i18n.text("stats.col_group"), i18n.text("stats.col_value"), i18n.text("stats.col_count"))
     for name, counts in data.items():
         for i, (k, v) in enumerate(counts.items()):
-            table.add_row(i18n.text(f"stats.{name}") if i == 0 else "", k or "—", str(v),
+            shown = enums.label(labelled[name], k, i18n.get_language()) if name in labelled and k else k
+            table.add_row(i18n.text(f"stats.{name}") if i == 0 else "", shown or "—", str(v),
                           end_section=i == len(counts) - 1)
     Console().print(table)
 
