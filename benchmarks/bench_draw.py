@@ -77,7 +77,7 @@ def synthesise(n: int, block: int = 1 << 20) -> tuple[np.ndarray, np.ndarray, np
 class PssSampler(threading.Thread):
     """Peak of PSS summed over this process and its children (shared pages counted once)."""
 
-    def __init__(self, interval: float = 0.02) -> None:
+    def __init__(self, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.interval, self.peak_kb, self._stop_flag = interval, 0, threading.Event()
 
@@ -198,7 +198,7 @@ def main() -> None:
           f"commitment {c[:16]}…")
     print(f"peak RSS (ru_maxrss): parent {own:,.0f} MB, largest child {kids:,.0f} MB "
           f"(a forked child's RSS counts pages it shares with the parent)")
-    print(f"peak PSS, parent + children, sampled every 20 ms: {pss:,.0f} MB (target <= 2048 MB)")
+    print(f"peak PSS, parent + children, sampled every 100 ms: {pss:,.0f} MB (target <= 2048 MB)")
 
 
 if __name__ == "__main__":
