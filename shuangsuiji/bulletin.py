@@ -287,26 +287,35 @@ def _xlsx_text(value: str) -> str:
     return safe_cell(value)
 
 
-def _put_text(ws: Any, row: int, col: int, value: str) -> None:
-    cell = ws.cell(row=row, column=col, value=_xlsx_text(value))
-    cell.data_type = "s"
-    cell.number_format = "@"
+def _cell(ws: Any, value: object, *, bold: bool = False, pct: bool = False) -> Any:
+    """A styled cell for the streaming writer; text stays text (number format ``@``)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=_xlsx_text(value) if isinstance(value, str) else value)
+    if isinstance(value, str):
+        cell.number_format = "@"
+    if bold:
+        cell.font = Font(bold=True)
+    if pct and value is not None:
+        cell.number_format = "0.00%"
+    return cell
 
 
 def write_xlsx(bulletin: Bulletin, path: PathLike, lang: str = "zh") -> None:
-    """Workbook: the entity sheet (all cells text, so IDs never become numbers) and a summary sheet."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = i18n.text("bulletin.sheet.rows", lang)
-    for j, h in enumerate(headers(lang), 1):
-        _put_text(ws, 1, j, h)
-        ws.cell(row=1, column=j).font = Font(bold=True)
-    for i, row in enumerate(table(bulletin, lang), 2):
-        for j, value in enumerate(row, 1):
-            _put_text(ws, i, j, value)
+    """Workbook: the entity sheet (all cells text, so IDs never become numbers) and a summary sheet.
+
+    Written in openpyxl's streaming mode: a provincial bulletin has hundreds of thousands of rows.
+    """
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(i18n.text("bulletin.sheet.rows", lang))
     for j, width in enumerate((16, 24, 16, 24, 18, 22, 32, 22, 12, 36, 24), 1):
-        ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = width
+        ws.column_dimensions[get_column_letter(j)].width = width
     ws.freeze_panes = "A2"
+    ws.append([_cell(ws, h, bold=True) for h in headers(lang)])
+    for row in table(bulletin, lang):
+        ws.append([_cell(ws, v) for v in row])
     _summary_sheet(wb.create_sheet(i18n.text("bulletin.sheet.summary", lang)), bulletin, lang)
     _atomic_write(path, lambda tmp: wb.save(tmp))
 
@@ -314,20 +323,11 @@ def write_xlsx(bulletin: Bulletin, path: PathLike, lang: str = "zh") -> None:
 def _summary_sheet(ws: Any, bulletin: Bulletin, lang: str) -> None:
     s = summarize(bulletin)
     t = _texts(lang)
-    r = 1
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 40
 
     def line(*values: object, bold: bool = False, pct: tuple[int, ...] = ()) -> None:
-        nonlocal r
-        for j, v in enumerate(values, 1):
-            if isinstance(v, str):
-                _put_text(ws, r, j, v)
-            else:
-                cell = ws.cell(row=r, column=j, value=v)
-                if j in pct and v is not None:
-                    cell.number_format = "0.00%"
-            if bold:
-                ws.cell(row=r, column=j).font = Font(bold=True)
-        r += 1
+        ws.append([_cell(ws, v, bold=bold, pct=j in pct) for j, v in enumerate(values, 1)])
 
     for key, value in zip(COLUMNS[:6], table_head(bulletin)):
         line(i18n.text(f"bulletin.col.{key}", lang), value)
@@ -360,8 +360,6 @@ def _summary_sheet(ws: Any, bulletin: Bulletin, lang: str) -> None:
                        ("public_value", v.public_value), ("bundle_file", v.bundle_file),
                        ("bundle_seal", v.bundle_seal), ("population_file", v.population_file)):
         line(t[key], value)
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 40
 
 
 def table_head(bulletin: Bulletin) -> list[str]:

@@ -42,6 +42,29 @@ def set_language(lang: str | None) -> None:
     _language = lang
 
 
+class Lazy:
+    """A message rendered only when shown, so that nested messages follow the caller's language."""
+
+    __slots__ = ("code", "params")
+
+    def __init__(self, code: str, params: dict[str, object]) -> None:
+        self.code, self.params = code, params
+
+    def render(self, lang: str | None = None) -> str:
+        return text(self.code, lang, **self.params)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"Lazy({self.code!r})"
+
+
+def lazy(code: str, /, **params: object) -> Lazy:
+    """A message for an error parameter (e.g. ``detail``), rendered in the language asked for."""
+    return Lazy(code, params)
+
+
 def text(code: str, lang: str | None = None, /, **params: object) -> str:
     """The message for ``code`` in ``lang`` with ``params`` filled in.
 
@@ -56,6 +79,7 @@ def text(code: str, lang: str | None = None, /, **params: object) -> str:
     if texts is None:
         return f"{code} {params}" if params else code
     template = texts.get(lang) or texts.get("zh") or next(iter(texts.values()))
+    params = {k: v.render(lang) if isinstance(v, Lazy) else v for k, v in params.items()}
     try:
         return template.format(**params)
     except (KeyError, IndexError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -19,16 +20,67 @@ from sqlalchemy.exc import IntegrityError
 from . import i18n
 from .errors import RetryableError, VerificationError
 from .models import Bundle
-from .sampling import canonical_json
+from .sampling import JSON_INT_MAX
+from .sampling import canonical_json as _reference_json
 
 FORMAT = "shuangsuiji-ledger/1"
 GENESIS = "0" * 64
+_MAX_DEPTH = 64
+
+
+def canonical(obj: Any) -> bytes:
+    """Canonical JSON bytes (the rules of ``docs/algorithm.md``), fast for large records.
+
+    A value made only of dicts with text keys, lists, NFC text, integers within ±(2**53 − 1),
+    booleans and null is emitted by the C JSON encoder, whose output for such values is
+    byte-identical to the reference emitter (sorted keys, no spaces, raw UTF-8, the same
+    escapes); anything else goes through the reference, which normalises or rejects it.
+    """
+    if _plain(obj):
+        try:
+            return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    return _reference_json(obj)
+
+
+def _plain(obj: Any) -> bool:
+    nfc = unicodedata.is_normalized
+    stack: list[tuple[Any, int]] = [(obj, 0)]
+    while stack:
+        v, depth = stack.pop()
+        t = type(v)
+        if t is str:
+            if not v.isascii() and not nfc("NFC", v):
+                return False
+        elif t is dict:
+            if depth >= _MAX_DEPTH:
+                return False
+            for k, x in v.items():
+                if type(k) is not str or (not k.isascii() and not nfc("NFC", k)):
+                    return False
+                tx = type(x)
+                if tx is str:
+                    if not x.isascii() and not nfc("NFC", x):
+                        return False
+                elif tx is not bool and x is not None:
+                    stack.append((x, depth + 1))
+        elif t is list or t is tuple:
+            if depth >= _MAX_DEPTH:
+                return False
+            stack.extend((x, depth + 1) for x in v)
+        elif t is int:
+            if not -JSON_INT_MAX <= v <= JSON_INT_MAX:
+                return False
+        elif v is not None and t is not bool:
+            return False
+    return True
 
 
 def seal_of(content: dict[str, Any]) -> str:
     """SHA-256 (hex) of the canonical JSON of ``content`` (a ``seal`` key is ignored)."""
     body = {k: v for k, v in content.items() if k != "seal"}
-    return hashlib.sha256(canonical_json(body)).hexdigest()
+    return hashlib.sha256(canonical(body)).hexdigest()
 
 
 def append(conn: Connection, *, department_id: int, task_id: int, kind: str, body: dict[str, Any]) -> int:
@@ -47,14 +99,15 @@ def append(conn: Connection, *, department_id: int, task_id: int, kind: str, bod
     created = datetime.now(timezone.utc)
     content = {"format": FORMAT, "kind": kind, "department": dept, "seq": seq, "prev_seal": prev,
                "created_at": created.replace(microsecond=0).isoformat(), **body}
-    seal = seal_of(content)
+    raw = canonical(content)
+    seal = hashlib.sha256(raw).hexdigest()
     try:
         with conn.begin_nested():
             conn.execute(insert(Bundle.__table__).values(
                 department_id=department_id, seq=seq, task_id=task_id, prev_seal=prev, seal=seal,
-                content=canonical_json(content).decode("utf-8"), created_at=created))
+                content=raw.decode("utf-8"), created_at=created))
     except IntegrityError as exc:
-        raise RetryableError(detail=i18n.text("ledger.race", seq=seq)) from exc
+        raise RetryableError(detail=i18n.lazy("ledger.race", seq=seq)) from exc
     return seq
 
 
@@ -72,7 +125,7 @@ def entries(conn: Connection, department_id: int) -> list[dict[str, Any]]:
 def verify_entry(entry: dict[str, Any]) -> None:
     expected = seal_of(entry)
     if entry.get("seal") != expected:
-        raise VerificationError(detail=i18n.text("ledger.bad_seal", seq=entry.get("seq"), kind=entry.get("kind"),
+        raise VerificationError(detail=i18n.lazy("ledger.bad_seal", seq=entry.get("seq"), kind=entry.get("kind"),
                                                  found=entry.get("seal"), expected=expected))
 
 
@@ -85,12 +138,12 @@ def verify_chain(chain: Sequence[dict[str, Any]], *, complete: bool = True) -> N
         seq = entry.get("seq")
         if i == 0:
             if complete and (seq != 1 or entry.get("prev_seal") != GENESIS):
-                raise VerificationError(detail=i18n.text("ledger.bad_start", seq=seq))
+                raise VerificationError(detail=i18n.lazy("ledger.bad_start", seq=seq))
         else:
             if seq != prev_seq + 1:  # type: ignore[operator]
-                raise VerificationError(detail=i18n.text("ledger.gap", after=prev_seq, seq=seq))
+                raise VerificationError(detail=i18n.lazy("ledger.gap", after=prev_seq, seq=seq))
             if entry.get("prev_seal") != prev_seal:
-                raise VerificationError(detail=i18n.text("ledger.broken_link", seq=seq))
+                raise VerificationError(detail=i18n.lazy("ledger.broken_link", seq=seq))
         prev_seal, prev_seq = entry["seal"], seq
 
 

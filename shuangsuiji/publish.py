@@ -53,6 +53,7 @@ def publish(store: Store, task_no: str, out_dir: str | Path, *, lang: str = "zh"
     out = Path(out_dir)
     today = today or date.today()
     staging = Path(tempfile.mkdtemp(prefix=".publish-", dir=out.parent if out.parent.exists() else None))
+    committed = False
     try:
         with store.atomic() as conn:
             task = bundle.task_row(conn, task_no)
@@ -95,33 +96,36 @@ def publish(store: Store, task_no: str, out_dir: str | Path, *, lang: str = "zh"
             bulletin.write_csv(b, staging / f"{stem}-bulletin.csv", encoding=encoding, lang=lang)
             bulletin.write_xlsx(b, staging / f"{stem}-bulletin.xlsx", lang=lang)
             bulletin.write_html(b, staging / f"{stem}-bulletin.html", lang=lang)
-            out.mkdir(parents=True, exist_ok=True)
-            files = {}
-            for p in sorted(staging.iterdir()):
-                target = out / p.name
-                shutil.move(str(p), target)
-                files[p.name.removeprefix(stem + "-")] = target
+        # Files reach the output folder only after the commit: a failed or killed transaction
+        # leaves none behind.  Should moving fail now, the staged copies are kept.
+        committed = True
+        out.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for p in sorted(staging.iterdir()):
+            target = out / p.name
+            shutil.move(str(p), target)
+            files[p.name.removeprefix(stem + "-")] = target
         return Published(task_no=task_no, directory=out, files=files, seal=entry[1], seq=seq)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not committed or not any(staging.iterdir()):
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _record_inspections(conn: Connection, task: dict[str, Any], draw_id: int) -> None:
-    rows = conn.execute(text("SELECT entity_id, completed_on FROM result WHERE draw_id = :d"), {"d": draw_id}).all()
-    members: dict[int, list[int]] = {}
-    for eid, iid in conn.execute(text("SELECT entity_id, inspector_id FROM draw_team WHERE draw_id = :d "
-                                      "AND role <> 'expert'"), {"d": draw_id}):
-        members.setdefault(int(eid), []).append(int(iid))
-    for eid, day in rows:
-        if day is None:
-            continue
-        nid = conn.execute(text("INSERT INTO inspection (entity_id, department_id, inspected_on, task_id) "
-                                "VALUES (:e, :d, :o, :t) RETURNING id"),
-                           {"e": eid, "d": task["department_id"], "o": day, "t": task["id"]}).scalar_one()
-        bulk_insert(conn, "inspection_member", ("inspection_id", "inspector_id"),
-                    [(int(nid), i) for i in sorted(set(members.get(int(eid), [])))])
-        conn.execute(text("UPDATE entity SET last_inspected = :o WHERE id = :e AND "
-                          "(last_inspected IS NULL OR last_inspected < :o)"), {"o": day, "e": eid})
+    """Published inspections become history: rotation and exclusion windows of later tasks use them."""
+    rows = [(int(e), task["department_id"], day, task["id"]) for e, day in conn.execute(text(
+        "SELECT entity_id, completed_on FROM result WHERE draw_id = :d AND completed_on IS NOT NULL ORDER BY entity_id"),
+        {"d": draw_id})]
+    bulk_insert(conn, "inspection", ("entity_id", "department_id", "inspected_on", "task_id"), rows)
+    ids = {int(e): int(i) for i, e in conn.execute(text("SELECT id, entity_id FROM inspection WHERE task_id = :t"),
+                                                   {"t": task["id"]})}
+    members = sorted({(ids[int(e)], int(i)) for e, i in conn.execute(text(
+        "SELECT entity_id, inspector_id FROM draw_team WHERE draw_id = :d AND role <> 'expert'"), {"d": draw_id})
+        if int(e) in ids})
+    bulk_insert(conn, "inspection_member", ("inspection_id", "inspector_id"), members)
+    conn.execute(text("UPDATE entity SET last_inspected = (SELECT max(n.inspected_on) FROM inspection n "
+                      "WHERE n.entity_id = entity.id) WHERE id IN (SELECT entity_id FROM inspection WHERE task_id = :t)"),
+                 {"t": task["id"]})
 
 
 def build_bulletin(conn: Connection, task: dict[str, Any], draw: dict[str, Any], res: list[dict[str, Any]],
@@ -240,22 +244,22 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise VerificationError(detail=i18n.text("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
+        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
     if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
-        raise VerificationError(detail=i18n.text("publish.bad_bundle", file=path.name, error="format"))
+        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error="format"))
     population = None
     pop_file = Path(population_path) if population_path else path.with_name(data.get("population_file", {}).get("name", ""))
     if pop_file.name and pop_file.is_file():
         raw = pop_file.read_bytes()
         if hashlib.sha256(raw).hexdigest() != data["population_file"]["sha256"]:
-            raise VerificationError(detail=i18n.text("publish.pop_hash", file=pop_file.name))
+            raise VerificationError(detail=i18n.lazy("publish.pop_hash", file=pop_file.name))
         population = bundle.read_population_file(pop_file)
     try:
         report = verify.verify_bundle(data, population)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, VerificationError):
             raise
-        raise VerificationError(detail=i18n.text("publish.bad_bundle", file=path.name, error=repr(exc)[:200])) from None
+        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=repr(exc)[:200])) from None
     out = VerifyResult(checks=list(report.checks))
     if population is None:
         out.checks.append(i18n.text("publish.no_population"))
@@ -265,7 +269,7 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
         ledger.verify_chain(chain)
         mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
         if mine is None or mine["seal"] != data["seal"]:
-            raise VerificationError(detail=i18n.text("publish.not_in_chain", seq=data["seq"]))
+            raise VerificationError(detail=i18n.lazy("publish.not_in_chain", seq=data["seq"]))
         out.checks.append(i18n.text("publish.ok_chain", n=len(chain)))
     if store is not None:
         out.checks += audit_task(store, data["task"]["task_no"], bundle_data=data)
@@ -295,7 +299,7 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
             verify.verify_draw_record(rec, task["commitment"], commit["strata"], population)
             seal = ledger.seal_of(rec)
             if seal != d["seal"]:
-                raise VerificationError(detail=i18n.text("publish.db_draw_changed", round=d["round_no"],
+                raise VerificationError(detail=i18n.lazy("publish.db_draw_changed", round=d["round_no"],
                                                          stored=d["seal"], found=seal))
             e = entries.get(("draw", int(d["round_no"])))
             if e is None or e.get("draw_seal") != seal:
@@ -307,9 +311,9 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
             current = next(d for d in draws if d["current"])
             res = results.results_record(conn, current["id"])
             if canonical_json(res) != canonical_json(pub["results"]):
-                raise VerificationError(detail=i18n.text("publish.db_results_changed", task=task_no))
+                raise VerificationError(detail=i18n.lazy("publish.db_results_changed", task=task_no))
             if bundle_data is not None and bundle_data["seal"] != pub["seal"]:
-                raise VerificationError(detail=i18n.text("publish.bundle_not_db", task=task_no))
+                raise VerificationError(detail=i18n.lazy("publish.bundle_not_db", task=task_no))
             checks.append(i18n.text("publish.ok_db_results"))
     finally:
         conn.rollback()

@@ -49,7 +49,7 @@ _ENUM_LABELS = {
 def _canon(v: Any) -> str:
     if v is None:
         return ""
-    if isinstance(v, bool):
+    if v is True or v is False:
         return "1" if v else "0"
     if hasattr(v, "isoformat"):
         return v.isoformat()
@@ -97,14 +97,32 @@ class Digest:
 
 
 def digest(store: Store, kind: str) -> Digest:
-    """The canonical snapshot digest of one registry (personal data excluded)."""
+    """The canonical snapshot digest of one registry (personal data excluded).
+
+    Streams rows in key order through the DBAPI cursor; booleans (SQLite 1/0, PostgreSQL
+    true/false) and dates (SQLite ISO text, PostgreSQL ``date``) canonicalise to the same text.
+    """
     h = hashlib.sha256()
     n = 0
-    private = PRIVATE.get(kind, ())
-    for r in rows(store, kind):
-        fields = [_canon(v) for i, v in enumerate(r) if i not in private]
-        h.update(("\x1f".join(fields) + "\n").encode("utf-8"))
-        n += 1
+    private = set(PRIVATE.get(kind, ()))
+    if _ORDER[kind] is None:
+        for r in rows(store, kind):
+            h.update(("\x1f".join(_canon(v) for i, v in enumerate(r) if i not in private) + "\n").encode("utf-8"))
+            n += 1
+        return Digest(kind, n, h.hexdigest())
+    collate = ' COLLATE "C"' if store.is_postgres else ""
+    conn = store.read()
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(f"{_QUERIES[kind]} ORDER BY {_ORDER[kind]}{collate}")
+        keep = [i for i in range(len(cur.description)) if i not in private]
+        while block := cur.fetchmany(50_000):
+            lines = ["\x1f".join([v if type(v) is str else _canon(v) for v in (r[i] for i in keep)]) for r in block]
+            h.update(("\n".join(lines) + "\n").encode("utf-8"))
+            n += len(block)
+    finally:
+        cur.close()
+        conn.rollback()
     return Digest(kind, n, h.hexdigest())
 
 

@@ -33,7 +33,7 @@ class Report:
 
 
 def fail(code: str, **params: Any) -> VerificationError:
-    return VerificationError(detail=i18n.text(code, **params))
+    return VerificationError(detail=i18n.lazy(code, **params))
 
 
 def verify_bundle(bundle: Mapping[str, Any], population: Mapping[str, Sequence[bytes]] | None = None) -> Report:
