@@ -7,6 +7,9 @@ and scaled ×10).  Targets: assignment ≤ 0.2 B, peak memory ≤ 1 GB.
 
 Run: ``python benchmarks/bench_assign.py [--entities N]``.  Synthetic data comes from a
 splitmix64 mix of the index (no random module), so every run sees the same inputs.
+
+``--fairness [RUNS]`` instead prints the fairness table of docs/assignment.md section 13:
+pair probabilities over RUNS public fairness keys (default 400) against the ideal.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import tracemalloc
 import numpy as np
 
 from shuangsuiji.assignment import (AssignInputs, Assignment, DepartmentSeats, Entities, Officers,
-                                    Pairs, TeamRules, assign, check, derive_key)
+                                    Pairs, TeamRules, assign, check, derive_key, fairness, fairness_keys)
 
 N_OFFICERS = 20_000
 N_DEPARTMENTS = 10
@@ -101,10 +104,55 @@ VARIANTS = [
 ]
 
 
+def fairness_case(order: str, capacity: int | None = None) -> AssignInputs:
+    """Section 13's registry: 300 entities, 30 officers of one department evenly in 10 units.
+
+    ``order``: "none" (no entity has a unit), "draw" (hashed units in draw order) or "sorted"
+    (the same entities sorted by unit). ``capacity``: officers 0–14 get this capacity.
+    """
+    n_e, n_o = 300, 30
+    unit = (mix(n_e, 11) % 10).astype(np.int64)
+    unit = {"none": np.full(n_e, -1), "draw": unit, "sorted": np.sort(unit)}[order]
+    cap = np.full(n_o, n_e)
+    if capacity is not None:
+        cap[:15] = capacity
+    return AssignInputs(Entities(np.char.add(b"91", np.char.zfill(np.arange(n_e).astype("S16"), 16)), unit),
+                        Officers([b"ZF%04d" % i for i in range(n_o)], np.full(n_o, 3), np.arange(n_o) % 10, cap))
+
+
+def fairness_table(runs: int) -> None:
+    """Max and 99th-percentile pair ratio, and the ratio on the pairs that exposed repair locality."""
+    keys = fairness_keys(runs)
+    print(f"fairness over {runs} keys; ratio = pair probability / ideal k/E(e)")
+    print("case | mode | ideal | max p | max ratio | p99 ratio | after own unit | low-capacity share by quarter")
+    for order, capacity in (("none", None), ("draw", None), ("sorted", None), ("draw", 12)):
+        inputs = fairness_case(order, capacity)
+        for mode in ("seats", "groups"):
+            t = time.perf_counter()
+            rep = fairness(inputs, TeamRules([DepartmentSeats(3, 2)], mode=mode), keys)
+            unit_e, unit_o = inputs.entities.unit, inputs.officers.unit
+            before = np.concatenate([[-1], unit_e[:-1]])[rep.entity]
+            follows = (before == unit_o[rep.officer]) & (before >= 0)
+            after = (f"{rep.probability[follows].sum() / rep.ideal[follows].sum():.2f}"
+                     if follows.any() else "–")
+            quarters = "–"
+            if capacity is not None:
+                low = rep.officer < 15
+                q = np.bincount(rep.entity[low] * 4 // len(unit_e), weights=rep.probability[low], minlength=4)
+                quarters = " ".join(f"{x / q.sum():.2f}" for x in q)
+            label = order + ("" if capacity is None else f", capacity {capacity}")
+            print(f"{label} | {mode} | {rep.max_ideal:.3f} | {rep.max_probability:.3f} | {rep.max_ratio:.2f} | "
+                  f"{np.percentile(rep.ratio, 99):.2f} | {after} | {quarters}   ({time.perf_counter() - t:.1f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, default=500_000)
+    parser.add_argument("--fairness", type=int, nargs="?", const=400, metavar="RUNS")
     args = parser.parse_args()
+    if args.fairness:
+        fairness_table(args.fairness)
+        return
     b1 = baseline()
     b10 = b1 * 10
     print(f"baseline B: sha256 over 1,000,000 IDs {b1:.3f} s → 10 M ≈ {b10:.2f} s")

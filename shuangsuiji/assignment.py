@@ -18,7 +18,7 @@ trusting the algorithm.  The normative text is ``docs/assignment.md``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -35,6 +35,8 @@ MAX_LISTED = 20
 """Entity IDs listed per reason in a diagnosis."""
 MAX_REPAIR_FAILURES = 20
 """The repair stops after this many unstaffable seats: the diagnosis is already clear."""
+PROBES = 16
+"""Keyed exchange partners a violated seat tries before the cyclic scan (a multiple of 4)."""
 _FIRST_CHUNK = 64
 
 i18n.register({
@@ -388,6 +390,44 @@ def _ranks(names: Sequence[bytes]) -> np.ndarray:
     return rank
 
 
+def list_offset(key: bytes, dept: int, tag: bytes, n_e: int) -> int:
+    """The entity that opens a phase's seat list: be64(SHA-256(K || u32(d) || "offset" || tag)) mod n_e.
+
+    Dealing fills the list round by round, so without a keyed start the entities first in
+    draw order would always get the early rounds and those last in draw order only the
+    officers with the most capacity.
+
+    >>> list_offset(bytes(32), 3, b"G", 100)
+    45
+    """
+    digest = hashlib.sha256(bytes(key) + _u32(dept) + b"offset" + tag).digest()
+    return int.from_bytes(digest[:8], "big") % n_e if n_e else 0
+
+
+def repair_probes(key: bytes, dept: int, tag: bytes, j: int, total: int, count: int = PROBES) -> list[int]:
+    """The keyed positions π_0 … π_{count−1} that violated position j tries first (section 7.2).
+
+    π_i is 64-bit word i mod 4 of SHA-256(K || u32(d) || "repair" || tag || u32(j) || u32(i div 4)),
+    reduced mod the number of positions: a uniform, key-dependent choice instead of "the next
+    seat", which is what made displaced officers pile up behind their own unit's entities.
+
+    >>> repair_probes(bytes(32), 3, b"G", 5, 100, 4)
+    [59, 8, 89, 28]
+    """
+    head = _probe_head(key, dept, tag, j)
+    return [p for q in range(-(-count // 4)) for p in _probe_block(head, q, total)][:count]
+
+
+def _probe_head(key: bytes, dept: int, tag: bytes, j: int) -> bytes:
+    return bytes(key) + _u32(dept) + b"repair" + tag + _u32(j)
+
+
+def _probe_block(head: bytes, q: int, total: int) -> list[int]:
+    """Probes 4q … 4q+3: the four big-endian 64-bit words of one hash, mod ``total``."""
+    digest = hashlib.sha256(head + _u32(q)).digest()
+    return [int.from_bytes(digest[i:i + 8], "big") % total for i in range(0, 32, 8)]
+
+
 # --------------------------------------------------------------------------- context
 
 def _unique(keys: np.ndarray) -> np.ndarray:
@@ -618,29 +658,33 @@ class _Phase:
     pool: np.ndarray
     dept: int
     elig: _Eligibility
+    tag: bytes
+    """Phase letter in the keyed offset and probes: Q (qualified seat), G (general seats), X (experts)."""
+    offset: int = 0
+    """Entity whose seats open the seat list: list row i is entity (offset + i) mod n_e."""
 
 
 def _repair(ctx: _Context, ph: _Phase) -> list[int]:
     """Swap or replace every violated seat; returns the entities that could not be staffed."""
-    team, c0, g, n_e = ph.team, ph.c0, ph.g, ctx.n_e
+    team, c0, g, n_e, b = ph.team, ph.c0, ph.g, ctx.n_e, ph.offset
     cols = team[:, c0:c0 + g]
-    bad = ~ph.elig.vec(cols.reshape(-1), np.repeat(np.arange(n_e), g))
-    dup = np.zeros((n_e, g), bool)
+    bad = ~ph.elig.vec(cols, np.arange(n_e)[:, None])
     for i in range(g):
         for c in range(ph.dealt):
             if c != c0 + i:
-                dup[:, i] |= cols[:, i] == team[:, c]
+                bad[:, i] |= cols[:, i] == team[:, c]
     failed: list[int] = []
     t0: np.ndarray | None = None
-    for j in np.flatnonzero(bad | dup.reshape(-1)).tolist():
-        e, c = divmod(j, g)
-        c += c0
+    for j in np.flatnonzero(np.roll(bad, -b, axis=0)).tolist():
+        row, c = divmod(j, g)
+        e, c = (row + b) % n_e, c + c0
         a = int(team[e, c])
         if ph.elig.one(a, e) and team[e, :ph.dealt].tolist().count(a) == 1:
             continue
         p = _partner(ctx, ph, j, e, a)
         if p >= 0:
-            e2, c2 = divmod(p, g)
+            row2, c2 = divmod(p, g)
+            e2 = (row2 + b) % n_e
             team[e, c], team[e2, c0 + c2] = team[e2, c0 + c2], a
             ctx.swaps += 1
             continue
@@ -660,33 +704,58 @@ def _repair(ctx: _Context, ph: _Phase) -> list[int]:
 
 
 def _partner(ctx: _Context, ph: _Phase, j: int, e: int, a: int) -> int:
-    """First seat j' after j (cyclically) of the same phase whose swap with j makes both valid.
-
-    The first few candidates are tried one by one (the usual case), the rest in growing
-    vectorised chunks.
-    """
-    team, g, total, elig = ph.team, ph.g, ctx.n_e * ph.g, ph.elig
-    own = team[e, :ph.dealt]
+    """The exchange partner of violated seat j (section 7.2): keyed probes, then a keyed-start scan."""
+    team, g, c0, dealt, elig, n_e = ph.team, ph.g, ph.c0, ph.dealt, ph.elig, ctx.n_e
+    own = team[e, :dealt]
     own_list = own.tolist()
-    quick = min(_FIRST_CHUNK // 4, total - 1)
-    for step in range(1, quick + 1):
-        p = (j + step) % total
-        e2, c2 = divmod(p, g)
-        row = team[e2, :ph.dealt].tolist()
-        b = row[ph.c0 + c2]
-        if b not in own_list and a not in row and elig.one(b, e) and elig.one(a, e2):
+
+    def one(p: int) -> bool:
+        row2, c2 = divmod(p, g)
+        e2 = (row2 + ph.offset) % n_e
+        row = team[e2, :dealt].tolist()
+        b = row[c0 + c2]
+        return b not in own_list and a not in row and elig.one(b, e) and elig.one(a, e2)
+
+    def many(cand: np.ndarray) -> np.ndarray:
+        e2, c2 = np.divmod(cand, g)
+        e2 = (e2 + ph.offset) % n_e
+        b = team[e2, c0 + c2]
+        ok = ~(b[:, None] == own[None, :]).any(1)
+        ok &= ~(team[e2, :dealt] == a).any(1)
+        ok &= elig.vec(b, np.full(cand.size, e))
+        return ok & elig.vec(np.full(cand.size, a), e2)
+
+    return _search(ctx.key, ph.dept, ph.tag, j, ctx.n_e * g, one, many)
+
+
+def _search(key: bytes, dept: int, tag: bytes, j: int, total: int, one: Callable[[int], bool],
+            many: Callable[[np.ndarray], np.ndarray]) -> int:
+    """First acceptable position: the probes π_0 … π_15, then cyclic order from π_0 (skipping j).
+
+    ``one`` tests a single position, ``many`` a vector of them (same answer). Probes are
+    hashed four at a time and only as far as needed; the scan tries the first few positions
+    one by one and the rest in growing vectorised chunks.
+    """
+    if total < 2:
+        return -1
+    head = _probe_head(key, dept, tag, j)
+    start = -1
+    for q in range(PROBES // 4):
+        for p in _probe_block(head, q, total):
+            if start < 0:
+                start = p
+            if p != j and one(p):
+                return p
+    quick = min(_FIRST_CHUNK // 4, total)
+    for i in range(quick):
+        p = (start + i) % total
+        if p != j and one(p):
             return p
     done, size = quick, _FIRST_CHUNK
-    while done < total - 1:
-        n = min(size, total - 1 - done)
-        cand = (j + 1 + done + np.arange(n)) % total
-        e2, c2 = np.divmod(cand, g)
-        b = team[e2, ph.c0 + c2]
-        ok = ~(b[:, None] == own[None, :]).any(1)
-        ok &= ~(team[e2, :ph.dealt] == a).any(1)
-        ok &= elig.vec(b, np.full(n, e))
-        ok &= elig.vec(np.full(n, a), e2)
-        hit = np.flatnonzero(ok)
+    while done < total:
+        n = min(size, total - done)
+        cand = (start + done + np.arange(n)) % total
+        hit = np.flatnonzero(many(cand) & (cand != j))
         if hit.size:
             return int(cand[hit[0]])
         done += n
@@ -715,7 +784,9 @@ def _fill(ctx: _Context, phase: _Phase) -> list[int]:
     seq = _deal(ctx.key, phase.dept, names, ctx.rank[pool], ctx.loads[pool], ctx.cap[pool], ctx.n_e * g)
     if seq is None:
         return list(range(ctx.n_e))
-    phase.team[:, phase.c0:phase.c0 + g] = pool[seq].reshape(ctx.n_e, g)
+    phase.offset = list_offset(ctx.key, phase.dept, phase.tag, ctx.n_e)
+    rows = (np.arange(ctx.n_e) + phase.offset) % ctx.n_e
+    phase.team[rows, phase.c0:phase.c0 + g] = pool[seq].reshape(ctx.n_e, g)
     ctx.loads += np.bincount(pool[seq], minlength=ctx.n_o)
     return _repair(ctx, phase)
 
@@ -730,9 +801,10 @@ def _assign_seats(ctx: _Context, reporter: Reporter) -> np.ndarray:
         team = np.full((ctx.n_e, k), -1, np.int64)
         if entry.qualification is not None:
             qpool = pool[ctx.qualified(entry.qualification)[pool]]
-            phases = [_Phase(team, 0, 1, 1, qpool, d, elig), _Phase(team, 1, k - 1, k, pool, d, elig)]
+            phases = [_Phase(team, 0, 1, 1, qpool, d, elig, b"Q"),
+                      _Phase(team, 1, k - 1, k, pool, d, elig, b"G")]
         else:
-            phases = [_Phase(team, 0, k, k, pool, d, elig)]
+            phases = [_Phase(team, 0, k, k, pool, d, elig, b"G")]
         for phase in phases:
             failed = _fill(ctx, phase)
             if failed:
@@ -762,7 +834,7 @@ def _assign_experts(ctx: _Context) -> np.ndarray:
         elig = ctx.eligibility(entry, expert=True)
         team = np.full((ctx.n_e, entry.experts), -1, np.int64)
         failed = _fill(ctx, _Phase(team, 0, entry.experts, entry.experts, elig.pool,
-                                   entry.department, elig))
+                                   entry.department, elig, b"X"))
         if failed:
             reason = _repair_failed(ctx, entry, elig.pool, failed)
             reason["suggest"] = ["assign.suggest.experts"]
@@ -838,8 +910,8 @@ def _assign_groups(ctx: _Context, reporter: Reporter) -> tuple[np.ndarray, np.nd
     elig = _Eligibility(ctx, members.reshape(-1), cross, expert=False)
     gcap = ctx.cap[members].min(axis=1)
     names = [_u32(g) for g in range(n_g)]
-    grp = _deal(ctx.key, GROUP_DEPARTMENT, names, np.arange(n_g), np.zeros(n_g, np.int64), gcap, n_e)
-    if grp is None:
+    seq = _deal(ctx.key, GROUP_DEPARTMENT, names, np.arange(n_g), np.zeros(n_g, np.int64), gcap, n_e)
+    if seq is None:
         _raise([{"code": "assign.group_capacity_short", "groups": n_g, "capacity": int(gcap.sum()),
                  "needed": n_e, "suggest": ["assign.suggest.capacity", "assign.suggest.seats_mode"]}])
     lacking = np.flatnonzero(_groups_per_entity(ctx, members, elig) < 1)
@@ -847,15 +919,19 @@ def _assign_groups(ctx: _Context, reporter: Reporter) -> tuple[np.ndarray, np.nd
         _raise([{"code": "assign.group_no_eligible", "count": int(lacking.size),
                  "entities": ctx.entity_list(lacking),
                  "suggest": ["assign.suggest.cross_unit", "assign.suggest.seats_mode"]}])
+    b = list_offset(ctx.key, GROUP_DEPARTMENT, b"G", n_e)
+    grp = np.empty(n_e, np.int64)
+    grp[(np.arange(n_e) + b) % n_e] = seq
     gload = np.bincount(grp, minlength=n_g)
     ok = elig.vec(members[grp], np.arange(n_e)[:, None]).all(axis=1)
     member_lists = members.tolist()
     failed: list[int] = []
     t0: np.ndarray | None = None
-    for j in np.flatnonzero(~ok).tolist():
+    for i in np.flatnonzero(np.roll(~ok, -b)).tolist():
+        j = (i + b) % n_e
         if _suits(elig, member_lists[grp[j]], j):
             continue
-        p = _group_partner(ctx, elig, members, member_lists, grp, j)
+        p = _group_partner(ctx, elig, members, member_lists, grp, i, b)
         if p >= 0:
             grp[j], grp[p] = grp[p], grp[j]
             ctx.swaps += 1
@@ -876,7 +952,7 @@ def _assign_groups(ctx: _Context, reporter: Reporter) -> tuple[np.ndarray, np.nd
             break
     if failed:
         _raise([{"code": "assign.group_repair_failed", "count": len(failed),
-                 "entities": ctx.entity_list(failed),
+                 "entities": ctx.entity_list(sorted(failed)),
                  "suggest": ["assign.suggest.capacity", "assign.suggest.cross_unit",
                              "assign.suggest.seats_mode"]}])
     ctx.loads[members.reshape(-1)] += np.repeat(gload, members.shape[1])
@@ -894,27 +970,23 @@ def _suits(elig: _Eligibility, group: list[int], e: int) -> bool:
 
 
 def _group_partner(ctx: _Context, elig: _Eligibility, members: np.ndarray,
-                   member_lists: list[list[int]], grp: np.ndarray, j: int) -> int:
-    """First entity j' after j (cyclically) such that exchanging their groups suits both."""
+                   member_lists: list[list[int]], grp: np.ndarray, i: int, b: int) -> int:
+    """Entity whose group to exchange with that of list position i (section 10 step 6)."""
     n_e = ctx.n_e
+    j = (i + b) % n_e
     mine = member_lists[grp[j]]
-    quick = min(_FIRST_CHUNK // 4, n_e - 1)
-    for step in range(1, quick + 1):
-        p = (j + step) % n_e
-        if _suits(elig, member_lists[grp[p]], j) and _suits(elig, mine, p):
-            return p
-    done, size = quick, _FIRST_CHUNK
-    while done < n_e - 1:
-        n = min(size, n_e - 1 - done)
-        cand = (j + 1 + done + np.arange(n)) % n_e
-        ok = elig.vec(members[grp[cand]], np.full((n, 1), j)).all(axis=1)
-        ok &= elig.vec(members[grp[j]][None, :], cand[:, None]).all(axis=1)
-        hit = np.flatnonzero(ok)
-        if hit.size:
-            return int(cand[hit[0]])
-        done += n
-        size *= 8
-    return -1
+
+    def one(p: int) -> bool:
+        e2 = (p + b) % n_e
+        return _suits(elig, member_lists[grp[e2]], j) and _suits(elig, mine, e2)
+
+    def many(cand: np.ndarray) -> np.ndarray:
+        e2 = (cand + b) % n_e
+        ok = elig.vec(members[grp[e2]], np.full((cand.size, 1), j)).all(axis=1)
+        return ok & elig.vec(members[grp[j]][None, :], e2[:, None]).all(axis=1)
+
+    p = _search(ctx.key, GROUP_DEPARTMENT, b"G", i, n_e, one, many)
+    return (p + b) % n_e if p >= 0 else -1
 
 
 # --------------------------------------------------------------------------- entry points

@@ -53,6 +53,19 @@ class Reference:
         h = hashlib.sha256(self.key + d.to_bytes(4, "big") + (r // 4).to_bytes(4, "big") + name).digest()
         return int.from_bytes(h[8 * (r % 4): 8 * (r % 4) + 8], "big")
 
+    def offset(self, d: int, tag: bytes) -> int:
+        h = hashlib.sha256(self.key + d.to_bytes(4, "big") + b"offset" + tag).digest()
+        return int.from_bytes(h[:8], "big") % self.n_e
+
+    def candidates(self, d: int, tag: bytes, j: int, total: int) -> list[int]:
+        """Probes π_0 … π_15, then every position cyclically from π_0; j itself left out."""
+        probes = []
+        for i in range(16):
+            h = hashlib.sha256(self.key + d.to_bytes(4, "big") + b"repair" + tag + j.to_bytes(4, "big")
+                               + (i // 4).to_bytes(4, "big")).digest()
+            probes.append(int.from_bytes(h[8 * (i % 4): 8 * (i % 4) + 8], "big") % total)
+        return [p for p in probes + [(probes[0] + s) % total for s in range(total)] if p != j]
+
     def deal(self, d: int, members: list[Any], name: Any, start: dict, cap: dict, seats: int) -> list[Any]:
         if sum(max(0, cap[m] - start[m]) for m in members) < seats:
             raise RefInfeasible("capacity")
@@ -104,15 +117,16 @@ class Reference:
                         raise RefInfeasible("experts eligible")
 
     # seat mode ---------------------------------------------------------------------
-    def phase(self, d: int, team: list[list[int]], c0: int, g: int, dealt: int, pool: list[int],
+    def phase(self, d: int, tag: bytes, team: list[list[int]], c0: int, g: int, dealt: int, pool: list[int],
               cross: bool, expert: bool) -> None:
-        if g == 0:
+        if g == 0 or self.n_e == 0:
             return
         n_e = self.n_e
         start = {o: self.load[o] for o in pool}
         cap = {o: self.cap[o] for o in pool}
         sequence = self.deal(d, pool, lambda o: self.cert[o], start, cap, n_e * g)
-        seats = [(e, c0 + i) for e in range(n_e) for i in range(g)]
+        b = self.offset(d, tag)
+        seats = [((b + i) % n_e, c0 + c) for i in range(n_e) for c in range(g)]
         for (e, c), o in zip(seats, sequence):
             team[e][c] = o
             self.load[o] += 1
@@ -124,8 +138,8 @@ class Reference:
         for j, (e, c) in enumerate(seats):
             if valid(e, c):
                 continue
-            for step in range(1, len(seats)):
-                e2, c2 = seats[(j + step) % len(seats)]
+            for p in self.candidates(d, tag, j, len(seats)):
+                e2, c2 = seats[p]
                 team[e][c], team[e2][c2] = team[e2][c2], team[e][c]
                 if valid(e, c) and valid(e2, c2):
                     self.swaps += 1
@@ -149,10 +163,10 @@ class Reference:
             team = [[-1] * k for _ in range(self.n_e)]
             pool = self.pool(d, False)
             if q is not None:
-                self.phase(d, team, 0, 1, 1, [o for o in pool if self.qual[q][o]], entry.cross_unit, False)
-                self.phase(d, team, 1, k - 1, k, pool, entry.cross_unit, False)
+                self.phase(d, b"Q", team, 0, 1, 1, [o for o in pool if self.qual[q][o]], entry.cross_unit, False)
+                self.phase(d, b"G", team, 1, k - 1, k, pool, entry.cross_unit, False)
             else:
-                self.phase(d, team, 0, k, k, pool, entry.cross_unit, False)
+                self.phase(d, b"G", team, 0, k, k, pool, entry.cross_unit, False)
             for row, part in zip(teams, team):
                 row += part
         return teams
@@ -162,7 +176,7 @@ class Reference:
         for entry in self.rules.departments:
             if entry.experts:
                 team = [[-1] * entry.experts for _ in range(self.n_e)]
-                self.phase(entry.department, team, 0, entry.experts, entry.experts,
+                self.phase(entry.department, b"X", team, 0, entry.experts, entry.experts,
                            self.pool(entry.department, True), False, True)
                 for row, part in zip(out, team):
                     row += part
@@ -204,13 +218,18 @@ class Reference:
         if any(not any(suits(g, e) for g in range(n_g)) for e in range(n_e)):
             raise RefInfeasible("no eligible group")
         name = lambda g: g.to_bytes(4, "big")  # noqa: E731
-        gl = self.deal(A.GROUP_DEPARTMENT, list(range(n_g)), name, {g: 0 for g in range(n_g)}, gcap, n_e)
+        dealt = self.deal(A.GROUP_DEPARTMENT, list(range(n_g)), name, {g: 0 for g in range(n_g)}, gcap, n_e)
+        b = self.offset(A.GROUP_DEPARTMENT, b"G")
+        position = [(b + i) % n_e for i in range(n_e)]  # list position i is this entity
+        gl = [0] * n_e
+        for i, g in enumerate(dealt):
+            gl[position[i]] = g
         gload = [gl.count(g) for g in range(n_g)]
-        for j in range(n_e):
+        for i in range(n_e):
+            j = position[i]
             if suits(gl[j], j):
                 continue
-            for step in range(1, n_e):
-                p = (j + step) % n_e
+            for p in (position[x] for x in self.candidates(A.GROUP_DEPARTMENT, b"G", i, n_e)):
                 if suits(gl[p], j) and suits(gl[j], p):
                     gl[j], gl[p] = gl[p], gl[j]
                     self.swaps += 1
@@ -327,6 +346,30 @@ def test_ticket_layout_by_hand() -> None:
         type("R", (), {"key": key})(), 7, 0, b"C1")  # type: ignore[arg-type]
 
 
+def test_offset_and_probes_by_hand() -> None:
+    """b = be64(H(K || u32(d) || "offset" || tag)) mod n_e; π_i = word i mod 4 of H(… "repair" …) mod S."""
+    key = bytes(range(32))
+    digest = hashlib.sha256(key + bytes([0, 0, 0, 7]) + b"offsetQ").digest()
+    assert A.list_offset(key, 7, b"Q", 1000) == int(digest[:8].hex(), 16) % 1000
+    head = key + bytes([0, 0, 0, 7]) + b"repairG" + (12).to_bytes(4, "big")
+    words = [int(hashlib.sha256(head + q.to_bytes(4, "big")).hexdigest()[16 * w:16 * w + 16], 16)
+             for q in range(4) for w in range(4)]
+    assert A.repair_probes(key, 7, b"G", 12, 999) == [x % 999 for x in words]
+    assert A.repair_probes(key, 7, b"G", 12, 999, 5) == [x % 999 for x in words[:5]]
+
+
+def test_vector_trace_matches_reference() -> None:
+    (case,) = [c for c in load_vectors() if "trace" in c]
+    inputs, rules, key = inputs_from_json(case)
+    ref, t = Reference(inputs, rules, key), case["trace"]
+    n_e, d = len(inputs.entities), t["department"]
+    assert t["seat_list_offset"] == ref.offset(d, b"G")
+    assert t["seat_list_entities"] == [(ref.offset(d, b"G") + i) % n_e for i in range(n_e)]
+    assert t["invalid_after_dealing"] and all(
+        ref.candidates(d, b"G", int(j), 2 * n_e)[:len(probes) - probes.count(int(j))]
+        == [p for p in probes if p != int(j)] for j, probes in t["repair_probes"].items())
+
+
 def test_worked_example_in_docs() -> None:
     """docs/assignment.md section 14, recomputed by the module and by the reference."""
     doc = (Path(__file__).parents[1] / "docs" / "assignment.md").read_text(encoding="utf-8")
@@ -334,13 +377,19 @@ def test_worked_example_in_docs() -> None:
     key = A.derive_key(seed)
     certs = [b"ZF1001", b"ZF1002", b"ZF1003", b"ZF1004"]
     inputs = A.AssignInputs(A.Entities([b"9133010200000000%02d" % i for i in range(3)], [-1] * 3),
-                            A.Officers(certs, [3] * 4, [1, 2, 3, 4], [2] * 4), A.Pairs([0], [1]))
+                            A.Officers(certs, [3] * 4, [1, 2, 3, 4], [2] * 4), A.Pairs([0], [2]))
     rules = A.TeamRules([(3, 2, None, False)], rotation=False)
     result = A.assign(inputs, rules, key)
     same(result, reference(inputs, rules, key))
     assert seed.hex() in doc and key.hex() in doc
     h = hashlib.sha256(key + bytes([0, 0, 0, 3, 0, 0, 0, 0]) + b"ZF1001").hexdigest()
     assert " ".join(h[i:i + 16] for i in range(0, 64, 16)) in doc
+    offset = hashlib.sha256(key + bytes([0, 0, 0, 3]) + b"offsetG").hexdigest()[:16]
+    assert f"`{offset}`" in doc and f"0x{offset} mod 3 = {int(offset, 16) % 3}`" in doc
+    probe = hashlib.sha256(key + bytes([0, 0, 0, 3]) + b"repairG" + bytes([0, 0, 0, 2, 0, 0, 0, 0])).hexdigest()
+    words = [probe[i:i + 16] for i in range(0, 64, 16)]
+    assert " ".join(words) in doc
+    assert "π_0 … π_3 = " + ", ".join(str(int(w, 16) % 6) for w in words) in doc
     for e, team in enumerate(result.teams.tolist()):
         assert f"entity {e}: " + ", ".join(certs[o].decode() for o in team) in doc
     loads = ", ".join(f"{c.decode()} {n}" for c, n in zip(certs, result.loads.tolist()))
@@ -665,3 +714,46 @@ def test_fairness_ideal_accounts_for_cross_unit() -> None:
     unit0 = report.officer < 2
     assert report.probability[unit0].sum() == pytest.approx(2 * 4)
     assert report.max_ratio >= (4 / 6) / (2 / 5)
+
+
+def unit_registry(n_e: int, n_o: int, units: int, by_unit: bool) -> A.AssignInputs:
+    """Officers evenly in ``units`` units; entities' units hashed, optionally sorted by unit."""
+    unit_e = [hashed("fair/eu", i, units) for i in range(n_e)]
+    return A.AssignInputs(
+        A.Entities([b"91%016d" % i for i in range(n_e)], sorted(unit_e) if by_unit else unit_e),
+        A.Officers([b"ZF%02d" % i for i in range(n_o)], [3] * n_o, [i % units for i in range(n_o)], [n_e] * n_o))
+
+
+@pytest.mark.parametrize("by_unit", [False, True], ids=["draw-order", "sorted-by-unit"])
+def test_fairness_no_repair_locality(by_unit: bool) -> None:
+    """Regression (docs/assignment.md §13): an officer displaced by the cross-unit rule must not
+    land on the entities that follow its own unit's.
+
+    The first algorithm exchanged with the *next* valid seat; on these inputs it gave a max
+    ratio of 3.98 (draw order) and 9.79 (sorted by unit), and the pairs whose entity follows one
+    of the officer's unit came out at 1.85× and 8.14× the ideal. With keyed probes: ≈ 2.0 and 1.0.
+    """
+    inputs = unit_registry(150, 30, 10, by_unit)
+    report = A.fairness(inputs, A.TeamRules([(3, 2)]), A.fairness_keys(200))
+    # 200 runs at p ≈ 0.074: sd 0.019, so the largest of 4,050 pairs sits near 1.9–2.1 × ideal.
+    assert report.max_ratio < 2.5
+    unit_e, unit_o = inputs.entities.unit, inputs.officers.unit
+    before = np.concatenate([[-1], unit_e[:-1]])[report.entity]
+    follows = before == unit_o[report.officer]
+    excess = report.probability[follows].sum() / report.ideal[follows].sum()
+    assert 0.8 < excess < 1.25
+
+
+def test_fairness_capacity_not_positional() -> None:
+    """Regression: officers with little capacity leave the dealing after a few rounds; without the
+    keyed seat-list offset they only ever sat in the first half of the draw order (old: 30, 30, 0, 0)."""
+    n_e, n_o = 120, 12
+    inputs = A.AssignInputs(
+        A.Entities([b"91%016d" % i for i in range(n_e)], [-1] * n_e),
+        A.Officers([b"ZF%02d" % i for i in range(n_o)], [3] * n_o, list(range(n_o)),
+                   [10] * 6 + [30] * 6))
+    report = A.fairness(inputs, A.TeamRules([(3, 2)]), A.fairness_keys(200))
+    low = report.officer < 6
+    quarters = np.bincount(report.entity[low] * 4 // n_e, weights=report.probability[low], minlength=4)
+    assert quarters.sum() == pytest.approx(60)  # six officers at capacity 10, every run
+    assert np.all(np.abs(quarters - 15) < 0.25 * 15), quarters

@@ -78,25 +78,42 @@ def solve(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def trace(case: dict[str, Any]) -> dict[str, Any]:
-    """Round tickets and the dealt sequence before repair, for the first department phase."""
+    """Tickets, the seat list and the repair probes of the first department's phase G."""
     inputs, rules, key = to_inputs(case)
     entry = rules.departments[0]
+    assert entry.qualification is None
     offs = inputs.officers
     pool = [i for i in range(len(offs)) if offs.department[i] == entry.department
             and offs.on_duty[i] and not offs.expert[i]]
     names = [offs.cert[i] for i in pool]
-    n_e = len(inputs.entities)
+    n_e, g = len(inputs.entities), entry.seats
     cap = np.minimum(offs.capacity[pool], n_e)
     seq = A._deal(key, entry.department, names, A._ranks(names), np.zeros(len(pool), np.int64),
-                  cap, n_e * entry.seats)
-    rounds = int(np.ceil(n_e * entry.seats / len(pool))) + 1
+                  cap, n_e * g)
+    rounds = int(np.ceil(n_e * g / len(pool))) + 1
     hashes = {}
     for i, name in zip(pool, names):
         h = hashlib.sha256(key + A._u32(entry.department) + A._u32(0) + name).hexdigest()
         hashes[name.decode()] = {"officer": i, "sha256_q0": h,
                                  "tickets": [int(h[16 * r:16 * r + 16], 16) for r in range(min(rounds, 4))]}
+    b = A.list_offset(key, entry.department, b"G", n_e)
+    dealt = [pool[s] for s in seq]
+    conflicts = set(map(tuple, case["conflicts"]))
+    previous = set(map(tuple, case["previous"])) if rules.rotation else set()
+    unit_e, unit_o = case["entities"]["unit"], case["officers"]["unit"]
+    invalid = []
+    for j, o in enumerate(dealt):
+        e = (b + j // g) % n_e
+        row = dealt[(j // g) * g:(j // g + 1) * g]
+        same_unit = entry.cross_unit and unit_e[e] >= 0 and unit_o[o] == unit_e[e]
+        if (o, e) in conflicts or (o, e) in previous or same_unit or row.count(o) > 1:
+            invalid.append(j)
     return {"department": entry.department, "pool": pool, "hashes": hashes,
-            "dealt_before_repair": [pool[s] for s in seq] if seq is not None else None}
+            "dealt_before_repair": dealt, "seat_list_offset": b,
+            "seat_list_entities": [(b + i) % n_e for i in range(n_e)],
+            "invalid_after_dealing": invalid,
+            "repair_probes": {str(j): A.repair_probes(key, entry.department, b"G", j, n_e * g)
+                              for j in invalid}}
 
 
 def make_cases() -> list[dict[str, Any]]:
