@@ -461,7 +461,7 @@ def _upsert_registry(conn: Connection, kind: str, cols: dict[str, list[Any]],
     new_rows: list[tuple[Any, ...]] = []
     changed: list[tuple[int, dict[str, Any], str]] = []
     if not existing:
-        new_rows = [(*r, h) for r, h in zip(rows, hashes)]
+        new_rows = list(zip(*(db[f] for f in spec.fields), hashes))
         existing.update((k, (-1, h)) for k, h in zip(keys, hashes))
     else:
         for key, values, h in zip(keys, rows, hashes):
