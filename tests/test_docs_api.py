@@ -38,3 +38,26 @@ def test_api_example_runs(tmp_path: Path) -> None:
     assert "refused:" in out.stdout                     # the re-draw without a reason was refused
     assert out.stdout.count("✓") >= 5                   # seal, commitment, population, draw, chain
     assert re.search(r"^audit: [1-9]\d* checks passed$", out.stdout, flags=re.M)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_relative_links_in_the_docs_resolve() -> None:
+    pages = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+    anchors = {p.resolve(): {_anchor(h) for h in re.findall(r"^#+ (.+)$", p.read_text(encoding="utf-8"), flags=re.M)}
+               for p in pages}
+    broken = []
+    for page in pages:
+        text = re.sub(r"^```.*?^```", "", page.read_text(encoding="utf-8"), flags=re.S | re.M)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            dest = (page.parent / path).resolve() if path else page.resolve()
+            if not dest.exists() or (anchor and dest in anchors and anchor not in anchors[dest]):
+                broken.append(f"{page.name}: {target}")
+    assert not broken, broken
