@@ -61,3 +61,10 @@ def test_relative_links_in_the_docs_resolve() -> None:
             if not dest.exists() or (anchor and dest in anchors and anchor not in anchors[dest]):
                 broken.append(f"{page.name}: {target}")
     assert not broken, broken
+
+
+def test_every_public_name_is_documented() -> None:
+    import shuangsuiji
+
+    text = DOC.read_text(encoding="utf-8")
+    assert [n for n in shuangsuiji.__all__ if f"`{n}`" not in text] == []
