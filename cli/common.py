@@ -55,6 +55,11 @@ def handle_errors(fn: F) -> F:
             sys.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # output piped into `head` and closed: not an error
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:  # a bug or an environment problem: no traceback unless --debug
             if ctx is not None and ctx.debug:
                 raise
@@ -76,6 +81,13 @@ def json_option(fn: F) -> F:
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def console() -> Any:
+    """A rich console; when output is piped, wide enough never to truncate IDs."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=1000)
 
 
 def say(code: str, **params: Any) -> None:

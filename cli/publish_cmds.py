@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from shuangsuiji import i18n, publish
+from shuangsuiji import clock, i18n, publish
 from shuangsuiji.errors import VerificationError
 from shuangsuiji.store import Store
 
@@ -100,7 +100,7 @@ def audit_cmd(ctx: Context, as_json: bool) -> None:
 @handle_errors
 def due_cmd(ctx: Context, today: Any, limit: int, as_json: bool) -> None:
     """列出逾期或即将到期未公示的任务 / tasks overdue or due soon for publication."""
-    rows = publish.due(ctx.store(), today.date() if today else date.today(), workdays_limit=limit)
+    rows = publish.due(ctx.store(), today.date() if today else clock.today(), workdays_limit=limit)
     if as_json:
         emit_json([r.__dict__ for r in rows])
         return

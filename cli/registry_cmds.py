@@ -8,7 +8,7 @@ import click
 from shuangsuiji import i18n, importer, registry
 from shuangsuiji.formats import KINDS
 
-from .common import Context, RichReporter, emit_json, handle_errors, json_option, pass_ctx, say
+from .common import Context, console, RichReporter, emit_json, handle_errors, json_option, pass_ctx, say
 
 
 @click.command("init")
@@ -84,7 +84,6 @@ def stats_cmd(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    from rich.console import Console
     from rich.table import Table
 
     from shuangsuiji.codes import enums
@@ -96,7 +95,7 @@ def stats_cmd(ctx: Context, as_json: bool) -> None:
             shown = enums.label(labelled[name], k, i18n.get_language()) if name in labelled and k else k
             table.add_row(i18n.text(f"stats.{name}") if i == 0 else "", shown or "—", str(v),
                           end_section=i == len(counts) - 1)
-    Console().print(table)
+    console().print(table)
 
 
 @registry_group.command("digest")

@@ -1,7 +1,6 @@
 """results set/import/review/list/history, and demo."""
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,16 +9,12 @@ import click
 
 from shuangsuiji import i18n, results
 
-from .common import Context, RichReporter, emit_json, handle_errors, json_option, pass_ctx, say
+from .common import Context, console, RichReporter, emit_json, handle_errors, json_option, pass_ctx, say
 
 
 @click.group("results")
 def results_group() -> None:
     """检查结果录入与审核 / enter and review inspection results."""
-
-
-def _plain(x: Any) -> Any:
-    return dataclasses.asdict(x) if dataclasses.is_dataclass(x) else x
 
 
 @results_group.command("set")
@@ -58,9 +53,10 @@ def results_import(ctx: Context, task_no: str, file: Path, encoding: str | None,
     """从 CSV/XLSX 导入检查结果（全部正确才写入）/ import results from CSV/XLSX, all or nothing."""
     rep = results.import_results(ctx.store(), task_no, file, encoding=encoding, dry_run=dry_run, actor=actor)
     if as_json:
-        emit_json(_plain(rep))
+        emit_json(rep.to_dict())
         return
-    say("cli.results_imported", file=file.name, detail=str(_plain(rep)))
+    say("cli.results_dry" if rep.dry_run else "cli.results_imported", file=file.name, rows=rep.rows,
+        entered=rep.entered, corrected=rep.corrected, submitted=rep.submitted, unchanged=rep.unchanged)
 
 
 @results_group.command("review")
@@ -74,7 +70,7 @@ def results_import(ctx: Context, task_no: str, file: Path, encoding: str | None,
 def results_review(ctx: Context, task_no: str, uscc: str | None, approve: bool, actor: str, reason: str | None) -> None:
     """审核检查结果 / review results."""
     out = results.review(ctx.store(), task_no, uscc, approve=approve, actor=actor, reason=reason)
-    say("cli.reviewed", detail=str(out))
+    say("cli.reviewed_approved" if approve else "cli.reviewed_returned", count=len(out))
 
 
 @results_group.command("list")
@@ -84,12 +80,22 @@ def results_review(ctx: Context, task_no: str, uscc: str | None, approve: bool, 
 @handle_errors
 def results_list(ctx: Context, task_no: str, as_json: bool) -> None:
     """列出任务的检查结果 / list a task's results."""
-    rows = [_plain(r) for r in results.list_results(ctx.store(), task_no)]
+    views = results.list_results(ctx.store(), task_no)
     if as_json:
-        emit_json(rows)
+        emit_json([v.to_dict() for v in views])
         return
-    for r in rows:
-        click.echo("  ".join(str(r.get(k, "")) for k in ("uscc", "name", "state", "codes", "action", "completed_on")))
+    from rich.table import Table
+
+    from shuangsuiji.bulletin import result_label
+
+    lang = i18n.get_language()
+    table = Table(*[i18n.text(f"cli.rcol_{c}") for c in ("uscc", "name", "state", "result", "action", "completed")])
+    for v in views:
+        table.add_row(v.uscc, v.name, results.state_label(v.state, lang),
+                      "、".join(f"{c} {result_label(c, lang)}" for c in v.codes),
+                      results.action_label(v.action, lang) if v.action else "",
+                      v.completed_on.isoformat() if v.completed_on else "")
+    console().print(table)
 
 
 @results_group.command("history")
@@ -100,12 +106,15 @@ def results_list(ctx: Context, task_no: str, as_json: bool) -> None:
 @handle_errors
 def results_history(ctx: Context, task_no: str, uscc: str, as_json: bool) -> None:
     """一户检查结果的全部变更记录 / every change of one entity's result."""
-    rows = [_plain(r) for r in results.history(ctx.store(), task_no, uscc)]
+    events = results.history(ctx.store(), task_no, uscc)
     if as_json:
-        emit_json(rows)
+        emit_json([e.to_dict() for e in events])
         return
-    for r in rows:
-        click.echo(str(r))
+    lang = i18n.get_language()
+    for e in events:
+        say("cli.history_row", round=e.round_no, at=e.at.isoformat(timespec="seconds"), actor=e.actor,
+            action=e.action, frm=results.state_label(e.state_from, lang), to=results.state_label(e.state_to, lang),
+            version=e.version, reason=e.reason or "—")
 
 
 @click.command("demo")
@@ -139,8 +148,17 @@ def register(cli: click.Group) -> None:
 
 i18n.register({
     "cli.result_set": {"zh": "已录入 {uscc} 的检查结果（待审核）", "en": "result of {uscc} entered (pending review)"},
-    "cli.results_imported": {"zh": "已导入检查结果 {file}：{detail}", "en": "results imported from {file}: {detail}"},
-    "cli.reviewed": {"zh": "审核完成：{detail}", "en": "reviewed: {detail}"},
+    "cli.results_imported": {"zh": "已导入检查结果 {file}：{rows} 行，新录入 {entered}，更正 {corrected}，重新提交 {submitted}，未变 {unchanged}（均待审核）",
+                             "en": "results imported from {file}: {rows} rows, {entered} entered, {corrected} corrected, {submitted} resubmitted, {unchanged} unchanged (pending review)"},
+    "cli.results_dry": {"zh": "试导入（未写入）{file}：{rows} 行，将录入 {entered}，更正 {corrected}，重新提交 {submitted}，未变 {unchanged}",
+                        "en": "dry run (nothing written) {file}: {rows} rows, would enter {entered}, correct {corrected}, resubmit {submitted}, keep {unchanged}"},
+    "cli.reviewed_approved": {"zh": "审核通过 {count} 条检查结果", "en": "{count} result(s) approved"},
+    "cli.reviewed_returned": {"zh": "退回 {count} 条检查结果", "en": "{count} result(s) returned"},
+    "cli.rcol_uscc": {"zh": "统一社会信用代码", "en": "USCC"}, "cli.rcol_name": {"zh": "名称", "en": "name"},
+    "cli.rcol_state": {"zh": "状态", "en": "state"}, "cli.rcol_result": {"zh": "检查结果", "en": "result"},
+    "cli.rcol_action": {"zh": "后续处置", "en": "follow-up"}, "cli.rcol_completed": {"zh": "完成日期", "en": "completed"},
+    "cli.history_row": {"zh": "第{round}轮 {at} {actor}：{action}（{frm} → {to}，版本 {version}），理由：{reason}",
+                        "en": "round {round} {at} {actor}: {action} ({frm} → {to}, version {version}), reason: {reason}"},
     "cli.demo_done": {"zh": "演示完成：任务 {task} 已公示并通过核验（数据库 {db}）", "en": "demo finished: task {task} published and verified (database {db})"},
     "cli.demo_file_bulletin": {"zh": "  公告：{path}", "en": "  bulletin: {path}"},
     "cli.demo_file_bundle": {"zh": "  审计包：{path}", "en": "  audit bundle: {path}"},

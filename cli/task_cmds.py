@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from shuangsuiji import i18n, tasks, taskspec
+from shuangsuiji import clock, i18n, tasks, taskspec
 
-from .common import Context, RichReporter, emit_json, handle_errors, json_option, pass_ctx, say
+from .common import Context, console, RichReporter, emit_json, handle_errors, json_option, pass_ctx, say
 
 
 @click.group("plan")
@@ -20,7 +20,7 @@ def plan_group() -> None:
 @plan_group.command("create")
 @click.argument("plan_no")
 @click.option("--name", required=True, help="计划名称 / plan name")
-@click.option("--year", type=int, default=lambda: date.today().year, help="年度 / year")
+@click.option("--year", type=int, default=lambda: clock.today().year, help="年度 / year")
 @click.option("--department", required=True, help="制定部门 / department")
 @pass_ctx
 @handle_errors
@@ -118,13 +118,12 @@ def task_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(*[i18n.text(f"cli.col_{c}") for c in ("task_no", "name", "plan", "department", "state", "draws")])
     for r in rows:
         table.add_row(r["task_no"], r["name"], r["plan_no"], r["department"], i18n.text(f"state.{r['state']}"), str(r["draws"]))
-    Console().print(table)
+    console().print(table)
 
 
 @task_group.command("show")
@@ -146,7 +145,7 @@ def task_show(ctx: Context, task_no: str, as_json: bool) -> None:
     for r, n in info["exclusions"].items():
         say("cli.excluded", reason=i18n.text(f"exclusion.{r}"), count=n)
     for d in info["draws"]:
-        say("cli.draw_round", round=d["round_no"], source=d["source"], value=d["public_value"], drawn=d["drawn"],
+        say("cli.draw_round", round=d["round_no"], source=i18n.text(f"source.{d['source']}"), value=d["public_value"], drawn=d["drawn"],
             current=i18n.text("cli.current") if d["current"] else i18n.text("cli.superseded"),
             reason=d["reason"] or "—", seal=d["seal"])
 

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import i18n, importer, publish, results, synth, tasks
+from . import clock, i18n, importer, publish, results, synth, tasks
 from .progress import NULL, Reporter
 from .store import Store
 
@@ -63,7 +63,7 @@ def run(out: Path, *, entities: int = 5000, seed: str = "demo", db_url: str | No
     try:
         say(t("demo.step_init", url=db_url))
         store.init()
-        day = today or date.today()
+        day = today or clock.today()
         config = synth.CityConfig(seed=seed, entities=entities, as_of=day)
         say(t("demo.step_synth", n=entities, county=config.county))
         city = synth.generate(config, out / "registry", reporter=reporter)

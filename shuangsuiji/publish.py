@@ -7,6 +7,7 @@ department's ledger and records the inspections (for rotation and exclusion wind
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from . import bulletin, bundle, i18n, ledger, results, verify, workdays
+from . import bulletin, bundle, clock, i18n, ledger, results, verify, workdays
 from .errors import StateError, VerificationError
 from .estimate import estimate
 from .importer import bulk_insert
@@ -47,11 +48,14 @@ def _entity_names(conn: Connection, draw_id: int) -> dict[str, tuple[str, str]]:
         "WHERE de.draw_id = :d"), {"d": draw_id})}
 
 
-def publish(store: Store, task_no: str, out_dir: str | Path, *, lang: str = "zh", encoding: str = "utf-8-sig",
-            actor: str = "", today: date | None = None) -> Published:
-    """Publish a task whose results are all approved; returns the written files."""
+def publish(store: Store, task_no: str, out_dir: str | Path, *, actor: str, lang: str = "zh",
+            encoding: str = "utf-8-sig", today: date | None = None) -> Published:
+    """Publish a task whose results are all approved; returns the written files.
+
+    ``actor`` (who publishes) is recorded on every result's publication event.
+    """
     out = Path(out_dir)
-    today = today or date.today()
+    today = today or clock.today()
     staging = Path(tempfile.mkdtemp(prefix=".publish-", dir=out.parent if out.parent.exists() else None))
     committed = False
     try:
@@ -216,7 +220,7 @@ class Due:
 
 def due(store: Store, today: date | None = None, *, workdays_limit: int = 20, soon: int = 5) -> list[Due]:
     """Tasks not yet published whose publication deadline is past or near."""
-    today = today or date.today()
+    today = today or clock.today()
     conn = store.read()
     rows = conn.execute(text("SELECT task_no, name, inspection_end FROM task WHERE state <> 'published' "
                              "AND inspection_end IS NOT NULL ORDER BY inspection_end, task_no")).all()
@@ -248,32 +252,38 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
     if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error="format"))
     population = None
-    pop_file = Path(population_path) if population_path else path.with_name(data.get("population_file", {}).get("name", ""))
-    if pop_file.name and pop_file.is_file():
-        raw = pop_file.read_bytes()
-        if hashlib.sha256(raw).hexdigest() != data["population_file"]["sha256"]:
-            raise VerificationError(detail=i18n.lazy("publish.pop_hash", file=pop_file.name))
-        population = bundle.read_population_file(pop_file)
     try:
+        pop_file = Path(population_path) if population_path else path.with_name(data["population_file"]["name"])
+        if pop_file.is_file():
+            raw = pop_file.read_bytes()
+            if hashlib.sha256(raw).hexdigest() != data["population_file"]["sha256"]:
+                raise VerificationError(detail=i18n.lazy("publish.pop_hash", file=pop_file.name))
+            population = bundle.read_population_file(pop_file)
         report = verify.verify_bundle(data, population)
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, VerificationError):
-            raise
+    except _MALFORMED as exc:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=repr(exc)[:200])) from None
     out = VerifyResult(checks=list(report.checks))
     if population is None:
         out.checks.append(i18n.text("publish.no_population"))
     chain_file = Path(ledger_path) if ledger_path else path.with_name(path.name.replace("-bundle.json", "-ledger.jsonl"))
     if chain_file.is_file():
-        chain = [json.loads(line) for line in chain_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-        ledger.verify_chain(chain)
-        mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
+        try:
+            chain = [json.loads(line) for line in chain_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+            ledger.verify_chain(chain)
+            mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
+        except _MALFORMED as exc:
+            raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=chain_file.name,
+                                                     error=repr(exc)[:200])) from None
         if mine is None or mine["seal"] != data["seal"]:
             raise VerificationError(detail=i18n.lazy("publish.not_in_chain", seq=data["seq"]))
         out.checks.append(i18n.text("publish.ok_chain", n=len(chain)))
     if store is not None:
         out.checks += audit_task(store, data["task"]["task_no"], bundle_data=data)
     return out
+
+
+# What a damaged or hand-made file can raise while being read: reported as a failed verification.
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, OSError, EOFError, csv.Error)
 
 
 def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = None) -> list[str]:
@@ -290,13 +300,16 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
                               expected=hashlib.sha256(canonical_json(commit)).hexdigest())
         population = {k: list(u.tolist()) for k, u in bundle.population_rows(conn, task["id"])}
         verify.verify_population(commit["strata"], population)
+        _check_strata_rows(conn, task["id"], commit["strata"])
         draws = bundle.draw_rows(conn, task["id"])
-        entries = {(e["kind"], e.get("round")): e for e in
-                   (dict(json.loads(c), seal=s) for c, s in conn.execute(text(
-                       "SELECT content, seal FROM bundle WHERE task_id = :t ORDER BY seq"), {"t": task["id"]}))}
+        own = [ledger.load_entry(c, s, q) for q, c, s in conn.execute(text(
+            "SELECT seq, content, seal FROM bundle WHERE task_id = :t ORDER BY seq"), {"t": task["id"]})]
+        _check_entries(conn, task["department_id"], own)
+        entries = {(e["kind"], e.get("round")): e for e in own}
         for d in draws:
             rec = bundle.draw_record_from_db(conn, task, d)
             verify.verify_draw_record(rec, task["commitment"], commit["strata"], population)
+            verify.verify_teams(rec, decode(d["assign_input"]))
             seal = ledger.seal_of(rec)
             if seal != d["seal"]:
                 raise VerificationError(detail=i18n.lazy("publish.db_draw_changed", round=d["round_no"],
@@ -304,20 +317,55 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
             e = entries.get(("draw", int(d["round_no"])))
             if e is None or e.get("draw_seal") != seal:
                 raise verify.fail("verify.draw_ledger", round=d["round_no"])
-            verify.verify_teams(rec, decode(d["assign_input"]))
             checks.append(i18n.text("publish.ok_db_draw", round=d["round_no"]))
         pub = entries.get(("publication", None))
+        if pub is None and (task["state"] == "published" or bundle_data is not None):
+            raise verify.fail("publish.db_no_publication", task=task_no)
         if pub is not None:
             current = next(d for d in draws if d["current"])
             res = results.results_record(conn, current["id"])
             if canonical_json(res) != canonical_json(pub["results"]):
-                raise VerificationError(detail=i18n.lazy("publish.db_results_changed", task=task_no))
+                raise verify.fail("publish.db_result_changed", task=task_no, uscc=_first_difference(res, pub["results"]))
             if bundle_data is not None and bundle_data["seal"] != pub["seal"]:
                 raise VerificationError(detail=i18n.lazy("publish.bundle_not_db", task=task_no))
             checks.append(i18n.text("publish.ok_db_results"))
     finally:
         conn.rollback()
     return checks
+
+
+def _check_strata_rows(conn: Connection, task_id: int, strata: list[dict[str, Any]]) -> None:
+    """The stored strata (key, size, quota, digest) must be the committed ones."""
+    stored = [(k, int(n), int(q), g) for k, n, q, g in conn.execute(text(
+        "SELECT key, size, quota, digest FROM task_stratum WHERE task_id = :t ORDER BY idx"), {"t": task_id})]
+    committed = [(s["key"], s["size"], s["quota"], s["digest"]) for s in strata]
+    for i in range(max(len(stored), len(committed))):
+        found = stored[i] if i < len(stored) else None
+        expected = committed[i] if i < len(committed) else None
+        if found != expected:
+            raise verify.fail("publish.db_stratum_changed", key=(found or expected or ("?",))[0])
+
+
+def _check_entries(conn: Connection, department_id: int, own: list[dict[str, Any]]) -> None:
+    """The task's ledger entries: each seal, and each link to the department's previous entry."""
+    for e in own:
+        ledger.verify_entry(e)
+        seq = int(e["seq"])
+        prev = ledger.GENESIS if seq == 1 else conn.execute(text(
+            "SELECT seal FROM bundle WHERE department_id = :d AND seq = :s"),
+            {"d": department_id, "s": seq - 1}).scalar()
+        if prev != e.get("prev_seal"):
+            raise verify.fail("ledger.broken_link", seq=seq)
+
+
+def _first_difference(found: list[dict[str, Any]], published: list[dict[str, Any]]) -> str:
+    """The first entity whose result in the database differs from the published one."""
+    a = {r["uscc"]: r for r in found}
+    b = {r["uscc"]: r for r in published}
+    for uscc in [*b, *a]:
+        if a.get(uscc) != b.get(uscc):
+            return uscc
+    return "—"
 
 
 def audit(store: Store) -> list[str]:
@@ -353,7 +401,12 @@ i18n.register({
     "publish.db_draw_changed": {"zh": "数据库中第 {round} 轮抽取记录被改动：封存时为 {stored}，现为 {found}",
                                 "en": "round {round} was changed in the database: sealed {stored}, now {found}"},
     "publish.ok_db_draw": {"zh": "数据库第 {round} 轮抽取与人员匹配复核一致", "en": "database round {round}: draw and teams re-derived"},
-    "publish.db_results_changed": {"zh": "任务 {task} 的检查结果在公示后被改动（与审计包不符）", "en": "task {task}: results were changed after publication (they differ from the bundle)"},
+    "publish.db_result_changed": {"zh": "任务 {task} 的检查结果在公示后被改动：主体 {uscc} 的结果与公示审计包不符（被修改、删除或增加）",
+                                  "en": "task {task}: the result of entity {uscc} was changed, deleted or added after publication (it differs from the bundle)"},
+    "publish.db_stratum_changed": {"zh": "数据库中分层 {key} 的记录（数量、抽取数或总体摘要）与承诺不符",
+                                   "en": "stratum {key} in the database (size, quota or population digest) differs from the commitment"},
+    "publish.db_no_publication": {"zh": "任务 {task} 的公示条目不在数据库台账中（已被删除？）",
+                                  "en": "task {task}: its publication entry is missing from the database ledger (deleted?)"},
     "publish.bundle_not_db": {"zh": "该审计包不是数据库中任务 {task} 的公示审计包", "en": "this bundle is not the database's publication bundle of task {task}"},
     "publish.ok_db_results": {"zh": "数据库检查结果与公示审计包一致", "en": "database results match the published bundle"},
 })

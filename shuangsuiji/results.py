@@ -34,7 +34,7 @@ from .store import Store
 from .tabular import Column, clean_cell, has_control, open_table
 from .tasks import MIN_REASON
 
-CST = timezone(timedelta(hours=8), "CST")
+from .clock import CST  # noqa: E402  (one definition of China time)
 STATES = ("pending_entry", "pending_review", "returned", "approved", "published")
 STATE_LABELS = {
     "pending_entry": ("未录入", "not entered"),

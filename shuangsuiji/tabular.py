@@ -113,6 +113,8 @@ def open_table(path: str | Path, columns: Sequence[Column], encoding: str | None
     name = path.name
     if not path.exists():
         raise InputError([Problem(name, 0, "", str(path), "table.no_file", ())], file=name)
+    if not path.is_file():
+        raise InputError([Problem(name, 0, "", str(path), "table.not_a_file", ())], file=name)
     if path.stat().st_size == 0:
         raise InputError([Problem(name, 0, "", "", "table.empty", ())], file=name)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -346,6 +348,7 @@ def sniff_rows(text: str) -> list[list[str]]:
 
 i18n.register({
     "table.no_file": {"zh": "文件不存在", "en": "file does not exist"},
+    "table.not_a_file": {"zh": "不是文件（可能是文件夹）", "en": "not a file (a folder?)"},
     "table.empty": {"zh": "文件为空（没有表头）", "en": "the file is empty (no header row)"},
     "table.unreadable": {"zh": "文件无法解析（可能已截断或损坏）：{detail}",
                          "en": "the file cannot be parsed (truncated or damaged?): {detail}"},

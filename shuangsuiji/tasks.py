@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, insert, select, text, update
 
-from . import assignment, i18n, ledger, population, sampling, teams
+from . import assignment, clock, i18n, ledger, population, sampling, teams
 from .errors import NotFound, SealedError, StateError, ValidationError
 from .importer import bulk_insert
 from .models import Draw, DrawStratum, Plan, Task, TaskExclusion, TaskStratum
@@ -172,7 +172,7 @@ def freeze(store: Store, task_no: str, *, as_of: date | None = None, reporter: R
         if t["state"] != "draft":
             raise SealedError(what=i18n.text("what.task"), key=task_no)
         spec = load_spec(t["spec"])
-        day = spec.as_of or as_of or date.today()
+        day = spec.as_of or as_of or clock.today()
         if spec.as_of is None:
             spec = parse_spec({**_spec_dict(spec), "as_of": day.isoformat()})
         reporter.start(i18n.text("task.progress_freeze", task=task_no), None)
@@ -275,7 +275,7 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
         round_no = int(conn.execute(text("SELECT coalesce(max(round_no), 0) FROM draw WHERE task_id = :t"),
                                     {"t": t["id"]}).scalar_one()) + 1
         spec = load_spec(t["spec"])
-        as_of = spec.as_of or date.today()
+        as_of = spec.as_of or clock.today()
         seed = sampling.derive_seed(t["commitment"], round_no, public_value)
         usccs, ids, stratum_of, keys, quotas, _digests = load_frozen(conn, t["id"])
         reporter.start(i18n.text("task.progress_draw", task=task_no), 3)
@@ -367,8 +367,8 @@ i18n.register({
     "task.value_or_entropy": {"zh": "公开随机值与 --os-entropy 只能二选一", "en": "give a public value or --os-entropy, not both"},
     "task.need_public_value": {"zh": "需要公开随机值（现场见证的骰子/彩票号码或公共信标），或使用 --os-entropy（将记录为非公开随机源）",
                                "en": "a public random value is needed (witnessed dice/lottery digits or a public beacon), or --os-entropy (recorded as non-public)"},
-    "task.redraw_needs_reason": {"zh": "任务 {task} 已有封存的第 {round} 轮抽取结果；重新抽取必须用 --reason 说明理由，原结果将永久保留",
-                                 "en": "task {task} already has a sealed draw (round {round}); a re-draw needs --reason and the first draw stays visible forever"},
+    "task.redraw_needs_reason": {"zh": "任务 {task} 已有封存的第 {round} 轮抽取结果；重新抽取必须说明理由（命令行 --reason），原结果将永久保留",
+                                 "en": "task {task} already has a sealed draw (round {round}); a re-draw needs a stated reason (CLI: --reason) and the first draw stays visible forever"},
     "task.reason_without_redraw": {"zh": "首次抽取不需要理由（--reason 仅用于重新抽取）", "en": "--reason is only for re-draws"},
     "task.progress_freeze": {"zh": "冻结 {task}", "en": "freezing {task}"},
     "task.progress_draw": {"zh": "抽取 {task}", "en": "drawing {task}"},

@@ -102,7 +102,7 @@ def test_publish_is_the_module_and_calls_the_function(tmp_path: Path) -> None:
             m = sys.modules["shuangsuiji.publish"]
             assert shuangsuiji.publish is m and callable(m), "{first}"
             try:
-                shuangsuiji.publish(None, "T", "out")
+                shuangsuiji.publish(None, "T", "out", actor="x")
             except AttributeError as exc:   # reached publish.publish(): it touched store.atomic
                 assert "atomic" in str(exc), exc
             """, tmp_path)

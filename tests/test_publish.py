@@ -31,7 +31,7 @@ def test_published_cycle_verifies_and_is_final(cycle) -> None:
     assert any("1" in c for c in checks) and len(checks) >= 6
     assert len(publish.audit(store)) >= 3
     with pytest.raises(StateError):
-        publish.publish(store, res.task_no, out / "again")
+        publish.publish(store, res.task_no, out / "again", actor="测试")
     with pytest.raises(StateError):
         tasks.draw(store, res.task_no, "x", reason="想重抽一次看看")
     assert not (out / "again").exists()
@@ -71,7 +71,7 @@ def test_nothing_published_before_results(db_url: str, tmp_path: Path) -> None:
     tasks.freeze(store, "T")
     tasks.draw(store, "T", "1 2 3")
     with pytest.raises(StateError) as info:
-        publish.publish(store, "T", tmp_path / "pub")
+        publish.publish(store, "T", tmp_path / "pub", actor="测试")
     assert "4" in info.value.message("en")          # 4 results not approved
     assert not (tmp_path / "pub").exists()
     n = publish.dispatch(store, "T", tmp_path / "dispatch.csv")
