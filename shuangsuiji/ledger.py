@@ -113,13 +113,20 @@ def append(conn: Connection, *, department_id: int, task_id: int, kind: str, bod
 
 def entries(conn: Connection, department_id: int) -> list[dict[str, Any]]:
     """The department's entries in order, each with its stored ``seal``."""
-    out = []
-    for content, seal in conn.execute(text("SELECT content, seal FROM bundle WHERE department_id = :d ORDER BY seq"),
-                                      {"d": department_id}):
+    return [load_entry(content, seal, seq) for seq, content, seal in conn.execute(text(
+        "SELECT seq, content, seal FROM bundle WHERE department_id = :d ORDER BY seq"), {"d": department_id})]
+
+
+def load_entry(content: str, seal: str, seq: int) -> dict[str, Any]:
+    """A stored entry with its seal; content that is not a JSON object was tampered with."""
+    try:
         entry = json.loads(content)
-        entry["seal"] = seal
-        out.append(entry)
-    return out
+    except ValueError:
+        entry = None
+    if not isinstance(entry, dict):
+        raise VerificationError(detail=i18n.lazy("ledger.unreadable", seq=seq))
+    entry["seal"] = seal
+    return entry
 
 
 def verify_entry(entry: dict[str, Any]) -> None:
@@ -151,6 +158,7 @@ i18n.register({
     "ledger.race": {"zh": "同一部门的台账序号 {seq} 已被另一个并发操作占用", "en": "ledger sequence {seq} was taken by a concurrent operation"},
     "ledger.bad_seal": {"zh": "台账第 {seq} 条（{kind}）的封印不符：记录为 {found}，按内容计算应为 {expected}——内容已被改动",
                         "en": "ledger entry {seq} ({kind}) seal mismatch: recorded {found}, content hashes to {expected}: the content was altered"},
+    "ledger.unreadable": {"zh": "台账第 {seq} 条的内容无法解析——内容已被改动", "en": "ledger entry {seq} cannot be parsed: the content was altered"},
     "ledger.bad_start": {"zh": "台账应从第 1 条（创世）开始，实际从第 {seq} 条开始——前面的条目缺失",
                          "en": "the ledger must start at entry 1 (genesis) but starts at {seq}: earlier entries are missing"},
     "ledger.gap": {"zh": "台账第 {after} 条之后应为第 {after}+1 条，实际为第 {seq} 条——条目被删除或调换了顺序",
