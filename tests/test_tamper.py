@@ -1,0 +1,316 @@
+"""Tampering: after a full cycle, any direct edit of sealed rows or of the published files is
+caught by ``publish.audit`` and ``publish.verify_file`` with a message naming what differs.
+
+Each database case runs a fresh cycle (freeze, a draw and a re-draw with a reason, results,
+review, publish), checks that the untouched database verifies, applies one edit with plain
+SQL, as an insider with database access would, and expects :class:`VerificationError`.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from shuangsuiji import importer, publish, results, tasks
+from shuangsuiji.errors import VerificationError
+from shuangsuiji.store import Store
+from shuangsuiji_cli.main import cli
+from tests.conftest import fresh_store
+from tests.helpers import ENTITY_HEADER, INSPECTOR_HEADER, entity_rows, inspector_rows, write_csv
+
+DEPT = "市场监管局"
+TASK = "T-TAMPER"
+
+
+@dataclass
+class Cycle:
+    store: Store
+    bundle: Path
+    drawn: list[str]                  # current round, rank order
+    draw_ids: dict[int, int]          # round → draw id
+
+    def one(self, sql: str, **params: object) -> object:
+        conn = self.store.read()
+        value = conn.execute(text(sql), params).scalar()
+        conn.rollback()
+        return value
+
+    def tamper(self, sql: str, **params: object) -> int:
+        with self.store.atomic() as conn:
+            return conn.execute(text(sql), params).rowcount
+
+
+def run_cycle(store: Store, tmp: Path) -> Cycle:
+    importer.import_file(store, "entities", write_csv(tmp / "e.csv", ENTITY_HEADER, entity_rows(120)))
+    importer.import_file(store, "inspectors", write_csv(tmp / "i.csv", INSPECTOR_HEADER, inspector_rows(12, DEPT)))
+    tasks.create_plan(store, "P2026", "2026年度抽查计划", 2026, DEPT)
+    tasks.create_task(store, {"task_no": TASK, "name": "食品经营抽查", "plan": "P2026", "department": DEPT,
+                              "as_of": "2026-11-01", "strata": {"by": ["risk"]},
+                              "sizes": {"risk": {"A": "5%", "B": "10%", "C": "20%", "D": "50%"}},
+                              "teams": {"seats": [{"department": DEPT, "k": 2}]}})
+    tasks.freeze(store, TASK)
+    tasks.draw(store, TASK, "35 17 02 88")
+    tasks.draw(store, TASK, "61 44 09 23", reason="见证人缺席，依规重抽")
+    conn = store.read()
+    drawn = [u for (u,) in conn.execute(text(
+        "SELECT e.uscc FROM draw_entity de JOIN draw d ON d.id = de.draw_id JOIN entity e ON e.id = de.entity_id "
+        "WHERE d.current = :c ORDER BY de.rank"), {"c": True})]
+    draw_ids = {int(r): int(i) for r, i in conn.execute(text("SELECT round_no, id FROM draw"))}
+    conn.rollback()
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    rows = [[u, "1" if i % 3 else "E", "无需后续处置" if i % 3 else "责令改正", day.isoformat(), "",
+             "" if i % 3 else day.isoformat()] for i, u in enumerate(drawn)]
+    path = write_csv(tmp / "results.csv", ["统一社会信用代码", "检查结果", "后续处置", "检查完成日期", "备注", "整改期限"], rows)
+    results.import_results(store, TASK, path, actor="检查员", today=day)
+    results.review(store, TASK, None, approve=True, actor="审核员")
+    pub = publish.publish(store, TASK, tmp / "pub", actor="公示员")
+    return Cycle(store, pub.files["bundle.json"], drawn, draw_ids)
+
+
+@pytest.fixture
+def cycle(store: Store, tmp_path: Path) -> Cycle:
+    c = run_cycle(store, tmp_path)
+    assert publish.audit(store)                                   # the untouched database verifies
+    assert publish.verify_file(c.bundle, store=store).checks
+    return c
+
+
+def expect_both_fail(c: Cycle, *needles: str) -> None:
+    """audit and verify_file(store=…) both raise, in both languages naming what differs."""
+    for check in (lambda: publish.audit(c.store), lambda: publish.verify_file(c.bundle, store=c.store)):
+        with pytest.raises(VerificationError) as info:
+            check()
+        zh, en = info.value.message("zh"), info.value.message("en")
+        for needle in needles:
+            assert needle in zh and needle in en, (needle, zh, en)
+    # the files alone are still consistent: only the database was edited
+    assert publish.verify_file(c.bundle).checks
+
+
+# -- the database --------------------------------------------------------------------------
+def test_changed_ticket(cycle: Cycle) -> None:
+    c = cycle
+    uscc = c.drawn[3]
+    eid = c.one("SELECT id FROM entity WHERE uscc = :u", u=uscc)
+    ticket = str(c.one("SELECT ticket FROM draw_entity WHERE draw_id = :d AND entity_id = :e", d=c.draw_ids[2], e=eid))
+    forged = ticket[:-1] + ("0" if ticket[-1] != "0" else "1")
+    assert c.tamper("UPDATE draw_entity SET ticket = :t WHERE draw_id = :d AND entity_id = :e",
+                    t=forged, d=c.draw_ids[2], e=eid) == 1
+    expect_both_fail(c, uscc, forged)
+
+
+def test_changed_ticket_of_superseded_round(cycle: Cycle) -> None:
+    c = cycle
+    row = c.store.read().execute(text(
+        "SELECT de.entity_id, de.ticket, e.uscc FROM draw_entity de JOIN entity e ON e.id = de.entity_id "
+        "WHERE de.draw_id = :d ORDER BY de.rank LIMIT 1"), {"d": c.draw_ids[1]}).one()
+    c.store.read().rollback()
+    assert c.tamper("UPDATE draw_entity SET ticket = :t WHERE draw_id = :d AND entity_id = :e",
+                    t="0" * 16, d=c.draw_ids[1], e=row[0]) == 1
+    expect_both_fail(c, row[2])
+
+
+def test_swapped_team_inspector(cycle: Cycle) -> None:
+    c = cycle
+    uscc = c.drawn[0]
+    eid = c.one("SELECT id FROM entity WHERE uscc = :u", u=uscc)
+    team = c.store.read().execute(text("SELECT inspector_id FROM draw_team WHERE draw_id = :d AND entity_id = :e"),
+                                  {"d": c.draw_ids[2], "e": eid}).scalars().all()
+    c.store.read().rollback()
+    other = c.one("SELECT min(id) FROM inspector WHERE id NOT IN (" + ",".join(map(str, team)) + ")")
+    outsider = str(c.one("SELECT cert_no FROM inspector WHERE id = :i", i=other))
+    assert c.tamper("UPDATE draw_team SET inspector_id = :o WHERE draw_id = :d AND entity_id = :e AND seat = 1",
+                    o=other, d=c.draw_ids[2], e=eid) == 1
+    expect_both_fail(c, uscc, outsider)
+
+
+def test_deleted_result(cycle: Cycle) -> None:
+    c = cycle
+    uscc = c.drawn[2]
+    rid = c.one("SELECT r.id FROM result r JOIN entity e ON e.id = r.entity_id WHERE e.uscc = :u AND r.draw_id = :d",
+                u=uscc, d=c.draw_ids[2])
+    c.tamper("DELETE FROM result_event WHERE result_id = :r", r=rid)
+    assert c.tamper("DELETE FROM result WHERE id = :r", r=rid) == 1
+    expect_both_fail(c, uscc)
+
+
+def test_changed_result_codes(cycle: Cycle) -> None:
+    c = cycle
+    uscc = c.drawn[1]
+    assert c.tamper("UPDATE result SET codes = 'C' WHERE draw_id = :d AND entity_id = "
+                    "(SELECT id FROM entity WHERE uscc = :u)", d=c.draw_ids[2], u=uscc) == 1
+    expect_both_fail(c, uscc)
+
+
+def test_changed_stratum_digest(cycle: Cycle) -> None:
+    c = cycle
+    key = str(c.one("SELECT key FROM task_stratum WHERE idx = 1"))
+    assert c.tamper("UPDATE task_stratum SET digest = :g WHERE idx = 1", g="f" * 64) == 1
+    expect_both_fail(c, key)
+
+
+def test_changed_stratum_members(cycle: Cycle) -> None:
+    """The frozen population itself: one stratum's list replaced by another's."""
+    c = cycle
+    key = str(c.one("SELECT key FROM task_stratum WHERE idx = 0"))
+    assert c.tamper("UPDATE task_stratum SET members = (SELECT members FROM task_stratum WHERE idx = 1) "
+                    "WHERE idx = 0") == 1
+    expect_both_fail(c, key)
+
+
+@pytest.mark.parametrize("kind", ["draw", "publication"])
+def test_edited_ledger_content(cycle: Cycle, kind: str) -> None:
+    c = cycle
+    seq, content = c.store.read().execute(text(
+        "SELECT seq, content FROM bundle WHERE content LIKE :k ORDER BY seq DESC LIMIT 1"),
+        {"k": f'%"kind":"{kind}"%'}).one()
+    c.store.read().rollback()
+    doc = json.loads(content)
+    doc["created_at"] = "2026-01-01T00:00:00+00:00"          # an innocent-looking backdating
+    assert c.tamper("UPDATE bundle SET content = :c WHERE seq = :s",
+                    c=json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")), s=seq) == 1
+    expect_both_fail(c, str(seq))
+
+
+@pytest.mark.parametrize("which", ["first", "last"])
+def test_deleted_ledger_entry(cycle: Cycle, which: str) -> None:
+    c = cycle
+    order = "ASC" if which == "first" else "DESC"
+    seq = c.one(f"SELECT seq FROM bundle ORDER BY seq {order} LIMIT 1")
+    assert c.tamper("DELETE FROM bundle WHERE seq = :s", s=seq) == 1
+    # the first entry gone: entry 2 hangs in the air; the last gone: the publication is missing
+    expect_both_fail(c, "2" if which == "first" else TASK)
+
+
+def test_unreadable_ledger_content(cycle: Cycle) -> None:
+    c = cycle
+    assert c.tamper("UPDATE bundle SET content = :c WHERE seq = 2", c='{"kind": "draw", ') == 1
+    expect_both_fail(c, "2")
+
+
+# -- the files -----------------------------------------------------------------------------
+@pytest.fixture
+def published(tmp_path: Path) -> Iterator[Cycle]:
+    with fresh_store("sqlite", tmp_path) as store:
+        yield run_cycle(store, tmp_path)
+
+
+def verify_cli(bundle: Path, *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--lang", "en", "verify", str(bundle), *extra])
+    return result.exit_code, result.output
+
+
+def test_untouched_files_verify_by_cli(published: Cycle) -> None:
+    code, out = verify_cli(published.bundle)
+    assert code == 0, out
+    code, out = verify_cli(published.bundle, "--db", published.store.url)
+    assert code == 0, out
+
+
+def test_flipped_byte_in_bundle(published: Cycle) -> None:
+    raw = published.bundle.read_bytes()
+    seed = json.loads(raw)["draws"][-1]["record"]["seed"]
+    at = raw.index(seed.encode()) + 10
+    published.bundle.write_bytes(raw[:at] + bytes([raw[at] ^ 0x01]) + raw[at + 1:])
+    with pytest.raises(VerificationError) as info:
+        publish.verify_file(published.bundle)
+    assert "seal" in info.value.message("en")
+    code, out = verify_cli(published.bundle)
+    assert code != 0 and "seal" in out and "Traceback" not in out
+
+
+def _ledger_file(c: Cycle) -> Path:
+    return c.bundle.with_name(c.bundle.name.replace("-bundle.json", "-ledger.jsonl"))
+
+
+@pytest.mark.parametrize("edit", ["remove-first", "remove-last", "swap"])
+def test_edited_ledger_file(published: Cycle, edit: str) -> None:
+    path = _ledger_file(published)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) == 3                                        # two draws, one publication
+    if edit == "remove-first":
+        lines = lines[1:]
+    elif edit == "remove-last":
+        lines = lines[:-1]
+    else:
+        lines[0], lines[1] = lines[1], lines[0]
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(VerificationError) as info:
+        publish.verify_file(published.bundle)
+    assert "ledger" in info.value.message("en")
+    code, out = verify_cli(published.bundle)
+    assert code != 0 and "ledger" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("edit", ["garble-line", "not-an-object"])
+def test_damaged_ledger_file(published: Cycle, edit: str) -> None:
+    path = _ledger_file(published)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1][: len(lines[1]) // 2] + "\n" if edit == "garble-line" else "[1, 2]\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(VerificationError):
+        publish.verify_file(published.bundle)
+    code, out = verify_cli(published.bundle)
+    assert code == 1 and "Traceback" not in out and "internal error" not in out
+
+
+MALFORMED: list[tuple[str, object]] = [
+    ("population_file", None), ("population_file", []), ("population_file", {"name": ""}),
+    ("population_file", {"name": "../../etc/x"}), ("population_file", {"name": 5}), ("population_file", "x"),
+    ("draws", "x"), ("draws", [1]), ("draws", [{}]), ("draw_ledger", "x"), ("draw_ledger", [1]),
+    ("entities", None), ("results", [1]), ("commit_object", []), ("commit_object", {"strata": 5}),
+    ("seq", "x"), ("task", None), ("commitment", None),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), MALFORMED)
+def test_malformed_but_resealed_bundle(published: Cycle, key: str, value: object) -> None:
+    """A hand-made bundle with a recomputed seal but a broken structure fails cleanly."""
+    from shuangsuiji import ledger
+
+    doc = json.loads(published.bundle.read_text(encoding="utf-8"))
+    doc[key] = value
+    doc["seal"] = ledger.seal_of(doc)
+    published.bundle.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    for kwargs in ({}, {"store": published.store}):
+        with pytest.raises(VerificationError):
+            publish.verify_file(published.bundle, **kwargs)  # type: ignore[arg-type]
+    code, out = verify_cli(published.bundle)
+    assert code == 1 and "Traceback" not in out and "internal error" not in out
+
+
+_settings = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@_settings
+@given(data=st.data())
+def test_any_changed_byte_of_the_bundle_is_caught(published: Cycle, data: st.DataObject) -> None:
+    """Every single-byte change either leaves the same JSON document or fails verification."""
+    original = published.bundle.read_bytes()
+    at = data.draw(st.integers(0, len(original) - 1), label="position")
+    new = data.draw(st.integers(0, 255).filter(lambda b: b != original[at]), label="byte")
+    forged = original[:at] + bytes([new]) + original[at + 1:]
+    path = published.bundle
+    path.write_bytes(forged)
+    try:
+        try:
+            same = json.loads(forged.decode("utf-8")) == json.loads(original)
+        except ValueError:
+            same = False
+        if same:
+            publish.verify_file(path)
+        else:
+            with pytest.raises(VerificationError):
+                publish.verify_file(path)
+    finally:
+        path.write_bytes(original)
+
