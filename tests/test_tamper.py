@@ -45,8 +45,19 @@ class Cycle:
         return value
 
     def tamper(self, sql: str, **params: object) -> int:
+        """Edit the database as an administrator would who first removes the sealed-row
+        triggers (migration 0002): what the triggers cannot prevent, audit must detect."""
         with self.store.atomic() as conn:
+            drop_sealed_triggers(conn)
             return conn.execute(text(sql), params).rowcount
+
+
+def drop_sealed_triggers(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        for (name,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'sealed_%'")).all():
+            conn.execute(text(f"DROP TRIGGER {name}"))
+    else:
+        conn.execute(text("DROP FUNCTION IF EXISTS shuangsuiji_sealed() CASCADE"))
 
 
 def run_cycle(store: Store, tmp: Path) -> Cycle:
