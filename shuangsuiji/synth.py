@@ -15,6 +15,7 @@ bijective (affine) scrambles of the row index.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import math
@@ -92,6 +93,7 @@ class City:
 
 
 # -- hashing --------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=256)
 def _prefix(seed: str, purpose: str) -> bytes:
     return hashlib.sha256(json.dumps([seed, purpose]).encode()).digest()
 
@@ -664,7 +666,10 @@ def _history(config: CityConfig, f: _Frame, officers: list[_Officer]) -> list[li
         if key in seen:
             continue
         seen.add(key)
-        team = _order(seed, f"history-team.{k}", by_dept[d])[:1 if _uint(seed, "history-size", k, 10) == 0 else 2]
+        pool = by_dept[d]
+        first = _uint(seed, "history-team", k, len(pool))
+        second = (first + 1 + _uint(seed, "history-team2", k, len(pool) - 1)) % len(pool)
+        team = [pool[first]] if _uint(seed, "history-size", k, 10) == 0 else [pool[first], pool[second]]
         rows.append([*key, ";".join(team)])
     if len(rows) < config.history:
         raise InfeasibleError("synth.too_dense", wanted=config.history, got=len(rows), what="检查记录")
