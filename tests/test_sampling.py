@@ -488,7 +488,8 @@ def test_id_inputs_in_every_form_agree() -> None:
     want = [ref_ticket(key, x) for x in (b"91330102MA2KXXXX01", b"330102000123456")]
     for form in ([b"91330102MA2KXXXX01", b"330102000123456"], ["91330102MA2KXXXX01", "330102000123456"],
                  np.array(["91330102MA2KXXXX01", "330102000123456"]),
-                 np.array([b"91330102MA2KXXXX01", b"330102000123456"], dtype="S18")):
+                 np.array([b"91330102MA2KXXXX01", b"330102000123456"], dtype="S18"),
+                 np.array([b"91330102MA2KXXXX01", b"330102000123456"], dtype="S24")):
         assert sampling.tickets(key, form).tolist() == want
 
 
