@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from shuangsuiji import importer, publish, registry, results, synth, tasks  # noqa: E402
+from shuangsuiji import importer, publication, registry, results, synth, tasks  # noqa: E402
 from shuangsuiji.store import Store  # noqa: E402
 
 
@@ -123,13 +123,13 @@ def run_pipeline(url: str, city: synth.City, work: Path, *, say: Any = print) ->
         f.facts.update(eligible=fr.eligible, strata=len(fr.strata), quota=fr.quota_total)
         d = f.time("draw + assign + seal", tasks.draw, store, "BENCH-1", "1 2 3 4 5 6")
         f.facts["drawn"] = d.drawn
-        f.time("dispatch sheet (CSV)", publish.dispatch, store, "BENCH-1", work / "dispatch.csv")
+        f.time("dispatch sheet (CSV)", publication.dispatch, store, "BENCH-1", work / "dispatch.csv")
         res_csv = work / "results.csv"
         f.time("results file", _results_file, store, res_csv)
         f.time("results import", results.import_results, store, "BENCH-1", res_csv, actor="bench")
         f.time("review", results.review, store, "BENCH-1", None, approve=True, actor="bench")
-        pub = f.time("publish", publish.publish, store, "BENCH-1", work / "pub", actor="bench")
-        f.time("verify (bundle + population)", publish.verify_file, pub.files["bundle.json"])
+        pub = f.time("publish", publication.publish, store, "BENCH-1", work / "pub", actor="bench")
+        f.time("verify (bundle + population)", publication.verify_file, pub.files["bundle.json"])
     finally:
         store.close()
     return f

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from shuangsuiji import clock, i18n, publish
+from shuangsuiji import clock, i18n, publication
 from shuangsuiji.errors import VerificationError
 from shuangsuiji.store import Store
 
@@ -23,7 +23,7 @@ from .common import Context, emit_json, handle_errors, json_option, pass_ctx, sa
 @handle_errors
 def dispatch_cmd(ctx: Context, task_no: str, out: Path) -> None:
     """生成内部派单表（保密，不得公开）/ write the confidential internal dispatch sheet."""
-    n = publish.dispatch(ctx.store(), task_no, out, lang=i18n.get_language())
+    n = publication.dispatch(ctx.store(), task_no, out, lang=i18n.get_language())
     say("cli.dispatch_done", file=str(out), rows=n)
 
 
@@ -37,7 +37,7 @@ def dispatch_cmd(ctx: Context, task_no: str, out: Path) -> None:
 @handle_errors
 def publish_cmd(ctx: Context, task_no: str, out: Path, encoding: str, actor: str, as_json: bool) -> None:
     """公示检查结果：公告（CSV/XLSX/HTML）、审计包、总体文件 / publish the bulletin, audit bundle and population file."""
-    p = publish.publish(ctx.store(), task_no, out, lang=i18n.get_language(), encoding=encoding, actor=actor)
+    p = publication.publish(ctx.store(), task_no, out, lang=i18n.get_language(), encoding=encoding, actor=actor)
     if as_json:
         emit_json({"task_no": p.task_no, "seal": p.seal, "ledger_seq": p.seq,
                    "files": {k: str(v) for k, v in p.files.items()}})
@@ -65,7 +65,7 @@ def verify_cmd(ctx: Context, bundle_file: Path, population: Path | None, ledger_
         store = Store(db_url)
         store.require_schema()
     try:
-        res = publish.verify_file(bundle_file, store=store, population_path=population, ledger_path=ledger_file)
+        res = publication.verify_file(bundle_file, store=store, population_path=population, ledger_path=ledger_file)
     finally:
         if store is not None:
             store.close()
@@ -83,7 +83,7 @@ def verify_cmd(ctx: Context, bundle_file: Path, population: Path | None, ledger_
 @handle_errors
 def audit_cmd(ctx: Context, as_json: bool) -> None:
     """核查整个数据库：台账链条、每次抽取、人员匹配与公示结果 / audit the whole database."""
-    checks = publish.audit(ctx.store())
+    checks = publication.audit(ctx.store())
     if as_json:
         emit_json({"ok": True, "checks": checks})
         return
@@ -100,7 +100,7 @@ def audit_cmd(ctx: Context, as_json: bool) -> None:
 @handle_errors
 def due_cmd(ctx: Context, today: Any, limit: int, as_json: bool) -> None:
     """列出逾期或即将到期未公示的任务 / tasks overdue or due soon for publication."""
-    rows = publish.due(ctx.store(), today.date() if today else clock.today(), workdays_limit=limit)
+    rows = publication.due(ctx.store(), today.date() if today else clock.today(), workdays_limit=limit)
     if as_json:
         emit_json([r.__dict__ for r in rows])
         return

@@ -4,16 +4,10 @@ The names in ``__all__`` are the stable API for embedding systems; everything el
 lives in submodules and may change.  Heavy names (the database layer, numpy) load on
 first use, so ``import shuangsuiji`` stays cheap for the CLI and for callers that only
 want the error classes.
-
-``shuangsuiji.publish`` is both the :mod:`shuangsuiji.publish` module (which the CLI and
-the demo import) and, called, its ``publish`` function: one attribute cannot be two objects,
-so the module is made callable.
 """
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from .errors import (InfeasibleError, InputError, NotFound, RetryableError, SealedError, ShuangsuijiError,
@@ -25,7 +19,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .importer import ImportReport, import_file
-    from .publish import audit, dispatch, publish, verify_file
+    from .publication import audit, dispatch, publish, verify_file
     from .results import import_results, review, set_result
     from .store import Store
     from .taskspec import TaskSpec
@@ -52,39 +46,16 @@ _LAZY: dict[str, tuple[str, str]] = {
     "set_result": ("results", "set_result"),
     "import_results": ("results", "import_results"),
     "review": ("results", "review"),
-    "dispatch": ("publish", "dispatch"),
-    "verify_file": ("publish", "verify_file"),
-    "audit": ("publish", "audit"),
+    "publish": ("publication", "publish"),
+    "dispatch": ("publication", "dispatch"),
+    "verify_file": ("publication", "verify_file"),
+    "audit": ("publication", "audit"),
     "TaskSpec": ("taskspec", "TaskSpec"),
     "load_task_spec": ("taskspec", "load"),
 }
 
 
-class _CallableModule(types.ModuleType):
-    """A module whose call is its function of the same name (``shuangsuiji.publish(...)``)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self, self.__name__.rpartition(".")[2])(*args, **kwargs)
-
-
-def _callable(module: types.ModuleType) -> types.ModuleType:
-    if not isinstance(module, _CallableModule):
-        module.__class__ = _CallableModule
-    return module
-
-
-class _Package(types.ModuleType):
-    """This package: whichever way ``shuangsuiji.publish`` gets imported, it is bound callable."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "publish" and isinstance(value, types.ModuleType):
-            value = _callable(value)
-        super().__setattr__(name, value)
-
-
 def __getattr__(name: str) -> Any:
-    if name == "publish":
-        return _callable(importlib.import_module(".publish", __name__))
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -96,5 +67,3 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
-
-sys.modules[__name__].__class__ = _Package

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import clock, i18n, importer, publish, results, synth, tasks
+from . import clock, i18n, importer, publication, results, synth, tasks
 from .progress import NULL, Reporter
 from .store import Store
 
@@ -98,17 +98,17 @@ def run(out: Path, *, entities: int = 5000, seed: str = "demo", db_url: str | No
         value = public_value or _ceremony_value(seed)
         d = tasks.draw(store, task_no, value, actor="演示操作员", reporter=reporter)
         say(t("demo.step_draw", value=value, drawn=d.drawn, seed=d.seed, seal=d.seal))
-        n = publish.dispatch(store, task_no, out / "dispatch-internal.xlsx")
+        n = publication.dispatch(store, task_no, out / "dispatch-internal.xlsx")
         say(t("demo.step_dispatch", file=str(out / "dispatch-internal.xlsx"), n=n))
         res_file = _simulate_results(store, task_no, out / "results.csv", seed, day)
         rep = results.import_results(store, task_no, res_file, actor="演示检查员", today=day)
         say(t("demo.step_results", file=res_file.name, n=getattr(rep, "rows", n)))
         results.review(store, task_no, None, approve=True, actor="演示审核员")
         say(t("demo.step_review"))
-        pub = publish.publish(store, task_no, out / "publication", actor="演示操作员",
+        pub = publication.publish(store, task_no, out / "publication", actor="演示操作员",
                               today=day)
         say(t("demo.step_publish", seal=pub.seal))
-        checks = publish.verify_file(pub.files["bundle.json"], store=store).checks
+        checks = publication.verify_file(pub.files["bundle.json"], store=store).checks
         say(t("demo.step_verify", n=len(checks)))
         return DemoResult(db_url=db_url, task_no=task_no, commitment=fr.commitment, seed=d.seed, drawn=d.drawn,
                           files=pub.files, checks=checks)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from shuangsuiji import importer, ledger, publish, tasks
+from shuangsuiji import importer, ledger, publication, tasks
 from shuangsuiji.store import Store
 from tests.conftest import fresh_store
 from tests.helpers import ENTITY_HEADER, INSPECTOR_HEADER, entity_rows, inspector_rows, write_csv
@@ -118,7 +118,7 @@ def check_ledger(store: Store, names: tuple[str, ...]) -> list[int]:
     ledger.verify_chain(chain)
     assert sorted(e["task_no"] for e in chain if e["kind"] == "draw") == sorted(names)
     assert all(states[t] == "drawn" for t in names) and all(draws[t] == 1 for t in names)
-    audit = publish.audit(store)
+    audit = publication.audit(store)
     for t in names:
         assert any(c.startswith(f"{t}:") for c in audit)
     return [int(e["seq"]) for e in chain if e["kind"] == "draw"]

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import inspect, text
 
-from shuangsuiji import importer, publish, results, synth, tasks
+from shuangsuiji import importer, publication, results, synth, tasks
 from shuangsuiji.store import Store
 from tests.conftest import BACKENDS, fresh_url
 from tests.helpers import INSPECTOR_HEADER, inspector_rows, write_csv
@@ -54,7 +54,7 @@ def mark():
         marker.write_text("writing")
 
 
-from shuangsuiji import importer, ledger, publish, tasks
+from shuangsuiji import importer, ledger, publication, tasks
 from shuangsuiji.store import Store
 
 
@@ -81,10 +81,10 @@ elif op == "draw":
     tasks.draw(store, args[0], "faults 3 1 4 1 5", actor="faults")
 elif op == "publish":
     ledger.append = after(ledger.append, mark)
-    publish.publish(store, args[0], args[1], actor="faults")
+    publication.publish(store, args[0], args[1], actor="faults")
 elif op == "publish-stall-after-first-file":
     shutil.move = after(shutil.move, lambda: (mark(), time.sleep(600)))
-    publish.publish(store, args[0], args[1], actor="faults")
+    publication.publish(store, args[0], args[1], actor="faults")
 else:
     raise SystemExit("unknown op " + op)
 store.close()
@@ -272,7 +272,7 @@ def test_draw_killed_midway_leaves_database_unchanged(imported: ImportCrash, tmp
         shown = tasks.show_task(store, task_no)
         assert shown["state"] == "drawn"
         assert [(d["round_no"], bool(d["current"]), d["drawn"]) for d in shown["draws"]] == [(1, True, quota)]
-        assert publish.audit_task(store, task_no)              # re-derived from the commitment
+        assert publication.audit_task(store, task_no)              # re-derived from the commitment
 
 
 def test_publication_killed_midway_leaves_no_trace(imported: ImportCrash, tmp_path: Path) -> None:
@@ -293,7 +293,7 @@ def test_publication_killed_midway_leaves_no_trace(imported: ImportCrash, tmp_pa
     assert output_files(out) == sorted(f"{stem}-{f}" for f in PUBLICATION_FILES)
     with Store(url) as store:
         assert tasks.show_task(store, task_no)["state"] == "published"
-        assert publish.verify_file(out / f"{stem}-bundle.json", store=store).checks
+        assert publication.verify_file(out / f"{stem}-bundle.json", store=store).checks
 
 
 def test_output_files_never_precede_the_commit(imported: ImportCrash, tmp_path: Path) -> None:
@@ -307,4 +307,4 @@ def test_output_files_never_precede_the_commit(imported: ImportCrash, tmp_path: 
     with Store(url) as store:
         state = tasks.show_task(store, task_no)["state"]
         assert state == "published", f"{output_files(out)} reached the output folder before the commit"
-        assert publish.audit_task(store, task_no)
+        assert publication.audit_task(store, task_no)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from shuangsuiji import demo, publish, results, tasks
+from shuangsuiji import demo, publication, results, tasks
 from shuangsuiji.errors import StateError, VerificationError
 from shuangsuiji.store import Store
 
@@ -27,11 +27,11 @@ def test_published_cycle_verifies_and_is_final(cycle) -> None:
     files = res.files
     assert {"bulletin.html", "bulletin.xlsx", "bulletin.csv", "bundle.json", "population.csv.gz",
             "ledger.jsonl"} <= set(files)
-    checks = publish.verify_file(files["bundle.json"], store=store).checks
+    checks = publication.verify_file(files["bundle.json"], store=store).checks
     assert any("1" in c for c in checks) and len(checks) >= 6
-    assert len(publish.audit(store)) >= 3
+    assert len(publication.audit(store)) >= 3
     with pytest.raises(StateError):
-        publish.publish(store, res.task_no, out / "again", actor="测试")
+        publication.publish(store, res.task_no, out / "again", actor="测试")
     with pytest.raises(StateError):
         tasks.draw(store, res.task_no, "x", reason="想重抽一次看看")
     assert not (out / "again").exists()
@@ -71,10 +71,10 @@ def test_nothing_published_before_results(db_url: str, tmp_path: Path) -> None:
     tasks.freeze(store, "T")
     tasks.draw(store, "T", "1 2 3")
     with pytest.raises(StateError) as info:
-        publish.publish(store, "T", tmp_path / "pub", actor="测试")
+        publication.publish(store, "T", tmp_path / "pub", actor="测试")
     assert "4" in info.value.message("en")          # 4 results not approved
     assert not (tmp_path / "pub").exists()
-    n = publish.dispatch(store, "T", tmp_path / "dispatch.csv")
+    n = publication.dispatch(store, "T", tmp_path / "dispatch.csv")
     assert n == 4
     store.close()
 
@@ -87,7 +87,7 @@ def test_due_lists_overdue_tasks(db_url: str, tmp_path: Path) -> None:
     tasks.create_plan(store, "P", "计划", 2026, "局")
     tasks.create_task(store, {"task_no": "T", "name": "n", "plan": "P", "department": "局",
                               "sizes": {"ratio": "10%"}, "inspection": {"start": "2026-09-01", "end": "2026-09-30"}})
-    rows = publish.due(store, date(2026, 11, 20))
+    rows = publication.due(store, date(2026, 11, 20))
     assert [(r.task_no, r.status) for r in rows] == [("T", "overdue")]
     # independent count: the 20th official working day after the end (National Day holiday skipped)
     import chinese_calendar
@@ -98,5 +98,5 @@ def test_due_lists_overdue_tasks(db_url: str, tmp_path: Path) -> None:
         day += timedelta(days=1)
         left -= chinese_calendar.is_workday(day)
     assert rows[0].due == day and day > date(2026, 10, 28)
-    assert publish.due(store, date(2026, 10, 9)) == []
+    assert publication.due(store, date(2026, 10, 9)) == []
     store.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shuangsuiji import publish
+from shuangsuiji import publication
 from shuangsuiji.store import Store
 
 _spec = importlib.util.spec_from_file_location(
@@ -32,7 +32,7 @@ def test_pipeline_at_100k(city, db_url: str, tmp_path: Path) -> None:
     bundle = tmp_path / "pub" / "BENCH-1-bundle.json"
     store = Store(db_url)
     try:
-        checks = publish.verify_file(bundle, store=store).checks
+        checks = publication.verify_file(bundle, store=store).checks
     finally:
         store.close()
     assert len(checks) >= 6

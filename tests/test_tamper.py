@@ -1,5 +1,5 @@
 """Tampering: after a full cycle, any direct edit of sealed rows or of the published files is
-caught by ``publish.audit`` and ``publish.verify_file`` with a message naming what differs.
+caught by ``publication.audit`` and ``publication.verify_file`` with a message naming what differs.
 
 Each database case runs a fresh cycle (freeze, a draw and a re-draw with a reason, results,
 review, publish), checks that the untouched database verifies, applies one edit with plain
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from shuangsuiji import importer, publish, results, tasks
+from shuangsuiji import importer, publication, results, tasks
 from shuangsuiji.errors import VerificationError
 from shuangsuiji.store import Store
 from shuangsuiji_cli.main import cli
@@ -83,28 +83,28 @@ def run_cycle(store: Store, tmp: Path) -> Cycle:
     path = write_csv(tmp / "results.csv", ["统一社会信用代码", "检查结果", "后续处置", "检查完成日期", "备注", "整改期限"], rows)
     results.import_results(store, TASK, path, actor="检查员", today=day)
     results.review(store, TASK, None, approve=True, actor="审核员")
-    pub = publish.publish(store, TASK, tmp / "pub", actor="公示员")
+    pub = publication.publish(store, TASK, tmp / "pub", actor="公示员")
     return Cycle(store, pub.files["bundle.json"], drawn, draw_ids)
 
 
 @pytest.fixture
 def cycle(store: Store, tmp_path: Path) -> Cycle:
     c = run_cycle(store, tmp_path)
-    assert publish.audit(store)                                   # the untouched database verifies
-    assert publish.verify_file(c.bundle, store=store).checks
+    assert publication.audit(store)                                   # the untouched database verifies
+    assert publication.verify_file(c.bundle, store=store).checks
     return c
 
 
 def expect_both_fail(c: Cycle, *needles: str) -> None:
     """audit and verify_file(store=…) both raise, in both languages naming what differs."""
-    for check in (lambda: publish.audit(c.store), lambda: publish.verify_file(c.bundle, store=c.store)):
+    for check in (lambda: publication.audit(c.store), lambda: publication.verify_file(c.bundle, store=c.store)):
         with pytest.raises(VerificationError) as info:
             check()
         zh, en = info.value.message("zh"), info.value.message("en")
         for needle in needles:
             assert needle in zh and needle in en, (needle, zh, en)
     # the files alone are still consistent: only the database was edited
-    assert publish.verify_file(c.bundle).checks
+    assert publication.verify_file(c.bundle).checks
 
 
 # -- the database --------------------------------------------------------------------------
@@ -233,7 +233,7 @@ def test_flipped_byte_in_bundle(published: Cycle) -> None:
     at = raw.index(seed.encode()) + 10
     published.bundle.write_bytes(raw[:at] + bytes([raw[at] ^ 0x01]) + raw[at + 1:])
     with pytest.raises(VerificationError) as info:
-        publish.verify_file(published.bundle)
+        publication.verify_file(published.bundle)
     assert "seal" in info.value.message("en")
     code, out = verify_cli(published.bundle)
     assert code != 0 and "seal" in out and "Traceback" not in out
@@ -256,7 +256,7 @@ def test_edited_ledger_file(published: Cycle, edit: str) -> None:
         lines[0], lines[1] = lines[1], lines[0]
     path.write_text("".join(lines), encoding="utf-8")
     with pytest.raises(VerificationError) as info:
-        publish.verify_file(published.bundle)
+        publication.verify_file(published.bundle)
     assert "ledger" in info.value.message("en")
     code, out = verify_cli(published.bundle)
     assert code != 0 and "ledger" in out and "Traceback" not in out
@@ -269,7 +269,7 @@ def test_damaged_ledger_file(published: Cycle, edit: str) -> None:
     lines[1] = lines[1][: len(lines[1]) // 2] + "\n" if edit == "garble-line" else "[1, 2]\n"
     path.write_text("".join(lines), encoding="utf-8")
     with pytest.raises(VerificationError):
-        publish.verify_file(published.bundle)
+        publication.verify_file(published.bundle)
     code, out = verify_cli(published.bundle)
     assert code == 1 and "Traceback" not in out and "internal error" not in out
 
@@ -294,7 +294,7 @@ def test_malformed_but_resealed_bundle(published: Cycle, key: str, value: object
     published.bundle.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     for kwargs in ({}, {"store": published.store}):
         with pytest.raises(VerificationError):
-            publish.verify_file(published.bundle, **kwargs)  # type: ignore[arg-type]
+            publication.verify_file(published.bundle, **kwargs)  # type: ignore[arg-type]
     code, out = verify_cli(published.bundle)
     assert code == 1 and "Traceback" not in out and "internal error" not in out
 
@@ -318,10 +318,10 @@ def test_any_changed_byte_of_the_bundle_is_caught(published: Cycle, data: st.Dat
         except ValueError:
             same = False
         if same:
-            publish.verify_file(path)
+            publication.verify_file(path)
         else:
             with pytest.raises(VerificationError):
-                publish.verify_file(path)
+                publication.verify_file(path)
     finally:
         path.write_bytes(original)
 

@@ -1,0 +1,412 @@
+"""Publication (一公开), the internal dispatch sheet, deadlines, verification and audit.
+
+Nothing is public before results: the entity list and teams go only to the internal
+dispatch sheet until every result is approved; ``publish`` then writes the bulletin
+(CSV, XLSX, HTML), the population file and the sealed audit bundle, appends the bundle to the
+department's ledger and records the inspections (for rotation and exclusion windows).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from . import bulletin, bundle, clock, i18n, ledger, results, verify, workdays
+from .errors import StateError, VerificationError
+from .estimate import estimate
+from .importer import bulk_insert
+from .sampling import canonical_json
+from .store import Store
+from .tabular import Column, write_table
+from .teams import decode
+
+
+@dataclass
+class Published:
+    task_no: str
+    directory: Path
+    files: dict[str, Path]
+    seal: str
+    seq: int
+
+
+def _fname(task_no: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in task_no)
+
+
+def _entity_names(conn: Connection, draw_id: int) -> dict[str, tuple[str, str]]:
+    return {u: (n, a or "") for u, n, a in conn.execute(text(
+        "SELECT e.uscc, e.name, e.address FROM draw_entity de JOIN entity e ON e.id = de.entity_id "
+        "WHERE de.draw_id = :d"), {"d": draw_id})}
+
+
+def publish(store: Store, task_no: str, out_dir: str | Path, *, actor: str, lang: str = "zh",
+            encoding: str = "utf-8-sig", today: date | None = None) -> Published:
+    """Publish a task whose results are all approved; returns the written files.
+
+    ``actor`` (who publishes) is recorded on every result's publication event.
+    """
+    out = Path(out_dir)
+    today = today or clock.today()
+    staging = Path(tempfile.mkdtemp(prefix=".publish-", dir=out.parent if out.parent.exists() else None))
+    committed = False
+    try:
+        with store.atomic() as conn:
+            task = bundle.task_row(conn, task_no)
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT id FROM task WHERE id = :t FOR UPDATE"), {"t": task["id"]})
+            if task["state"] == "published":
+                raise StateError("publish.already", task=task_no)
+            if task["state"] != "drawn":
+                raise StateError("publish.not_drawn", task=task_no)
+            draw = next(d for d in bundle.draw_rows(conn, task["id"]) if d["current"])
+            pending = conn.execute(text("SELECT count(*) FROM result WHERE draw_id = :d AND state <> 'approved'"),
+                                   {"d": draw["id"]}).scalar_one()
+            if pending:
+                raise StateError("publish.pending", task=task_no, count=int(pending))
+            results.mark_published(conn, draw["id"], actor)
+            res = results.results_record(conn, draw["id"])
+            pop_rows = bundle.population_rows(conn, task["id"])
+            stem = _fname(task_no)
+            pop_bytes = bundle.population_file_bytes(pop_rows)
+            pop_name = f"{stem}-population.csv.gz"
+            (staging / pop_name).write_bytes(pop_bytes)
+            body = bundle.publication_content(conn, task, res, {
+                "name": pop_name, "sha256": hashlib.sha256(pop_bytes).hexdigest(),
+                "rows": int(sum(len(u) for _, u in pop_rows))})
+            seq = ledger.append(conn, department_id=task["department_id"], task_id=task["id"], kind="publication",
+                                body=body)
+            entry = conn.execute(text("SELECT content, seal FROM bundle WHERE department_id = :d AND seq = :s"),
+                                 {"d": task["department_id"], "s": seq}).one()
+            content = json.loads(entry[0])
+            content["seal"] = entry[1]
+            bundle_name = f"{stem}-bundle.json"
+            (staging / bundle_name).write_text(json.dumps(content, ensure_ascii=False, indent=1), encoding="utf-8")
+            chain = ledger.entries(conn, task["department_id"])
+            (staging / f"{stem}-ledger.jsonl").write_text(
+                "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in chain), encoding="utf-8")
+            _record_inspections(conn, task, draw["id"])
+            conn.execute(text("UPDATE task SET state = 'published', published_at = :p WHERE id = :t"),
+                         {"p": datetime.now(timezone.utc), "t": task["id"]})
+            b = build_bulletin(conn, task, draw, res, today, bundle_name, entry[1], pop_name)
+            bulletin.write_csv(b, staging / f"{stem}-bulletin.csv", encoding=encoding, lang=lang)
+            bulletin.write_xlsx(b, staging / f"{stem}-bulletin.xlsx", lang=lang)
+            bulletin.write_html(b, staging / f"{stem}-bulletin.html", lang=lang)
+        # Files reach the output folder only after the commit: a failed or killed transaction
+        # leaves none behind.  Should moving fail now, the staged copies are kept.
+        committed = True
+        out.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for p in sorted(staging.iterdir()):
+            target = out / p.name
+            shutil.move(str(p), target)
+            files[p.name.removeprefix(stem + "-")] = target
+        return Published(task_no=task_no, directory=out, files=files, seal=entry[1], seq=seq)
+    finally:
+        if not committed or not any(staging.iterdir()):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _record_inspections(conn: Connection, task: dict[str, Any], draw_id: int) -> None:
+    """Published inspections become history: rotation and exclusion windows of later tasks use them."""
+    rows = [(int(e), task["department_id"], day, task["id"]) for e, day in conn.execute(text(
+        "SELECT entity_id, completed_on FROM result WHERE draw_id = :d AND completed_on IS NOT NULL ORDER BY entity_id"),
+        {"d": draw_id})]
+    bulk_insert(conn, "inspection", ("entity_id", "department_id", "inspected_on", "task_id"), rows)
+    ids = {int(e): int(i) for i, e in conn.execute(text("SELECT id, entity_id FROM inspection WHERE task_id = :t"),
+                                                   {"t": task["id"]})}
+    members = sorted({(ids[int(e)], int(i)) for e, i in conn.execute(text(
+        "SELECT entity_id, inspector_id FROM draw_team WHERE draw_id = :d AND role <> 'expert'"), {"d": draw_id})
+        if int(e) in ids})
+    bulk_insert(conn, "inspection_member", ("inspection_id", "inspector_id"), members)
+    conn.execute(text("UPDATE entity SET last_inspected = (SELECT max(n.inspected_on) FROM inspection n "
+                      "WHERE n.entity_id = entity.id) WHERE id IN (SELECT entity_id FROM inspection WHERE task_id = :t)"),
+                 {"t": task["id"]})
+
+
+def build_bulletin(conn: Connection, task: dict[str, Any], draw: dict[str, Any], res: list[dict[str, Any]],
+                   today: date, bundle_name: str, seal: str, pop_name: str) -> bulletin.Bulletin:
+    names = _entity_names(conn, draw["id"])
+    rec = bundle.draw_record_from_db(conn, task, draw)
+    stratum_of = {x["uscc"]: rec["strata"][x["stratum"]]["key"] for x in rec["drawn"]}
+    by_uscc = {r["uscc"]: r for r in res}
+    rows = []
+    for x in rec["drawn"]:
+        r = by_uscc[x["uscc"]]
+        rows.append(bulletin.BulletinRow(
+            name=names[x["uscc"]][0], uscc=x["uscc"],
+            completed_on=date.fromisoformat(r["completed_on"]) if r["completed_on"] else None,
+            result_codes=list(r["codes"]), result_text=r.get("action") or "", remarks=r.get("remarks") or "",
+            stratum=stratum_of[x["uscc"]]))
+    commit = json.loads(task["commit_object"])
+    params = commit["parameters"]
+    kind = i18n.text("publish.directed" if params["population"]["directed"] else "publish.undirected")
+    items = [n for (n,) in conn.execute(text("SELECT name FROM item WHERE code IN :c ORDER BY code")
+                                        .bindparams(_expanding("c")), {"c": list(params["items"])})] \
+        if params["items"] else []
+    authority = "、".join([task["department"], *params["joint_departments"]])
+    return bulletin.Bulletin(
+        plan_no=task["plan_no"], plan_name=task["plan_name"], task_no=task["task_no"], task_name=task["name"],
+        inspection_type=kind + ("：" + "、".join(items) if items else ""), authority=authority,
+        published_on=today, rows=rows,
+        strata=[bulletin.StratumInfo(key=s["key"], population=s["size"]) for s in commit["strata"]],
+        verification=bulletin.Verification(commitment=task["commitment"], seed=draw["seed"],
+                                           public_value=draw["public_value"], bundle_file=bundle_name,
+                                           bundle_seal=seal, population_file=pop_name,
+                                           round_no=int(draw["round_no"])))
+
+
+def _expanding(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name, expanding=True)
+
+
+# -- dispatch (internal) ---------------------------------------------------------------------
+DISPATCH_COLUMNS = [
+    Column("rank", "序号", "No."), Column("uscc", "统一社会信用代码", "USCC"), Column("name", "名称", "Name"),
+    Column("address", "住所", "Address"), Column("unit", "管辖单位", "Supervising unit"),
+    Column("leader", "组长", "Team leader"), Column("members", "检查人员（姓名/执法证号）", "Inspectors (name/certificate)"),
+    Column("experts", "专家", "Experts"),
+]
+
+
+def dispatch(store: Store, task_no: str, out: str | Path, *, lang: str = "zh") -> int:
+    """Write the confidential dispatch sheet (entities and teams) of the current draw."""
+    conn = store.read()
+    try:
+        task = bundle.task_row(conn, task_no)
+        if task["state"] not in ("drawn", "published"):
+            raise StateError("publish.not_drawn", task=task_no)
+        draw = next(d for d in bundle.draw_rows(conn, task["id"]) if d["current"])
+        people: dict[int, list[tuple[int, str, str, str]]] = {}
+        for eid, seat, role, cert, name in conn.execute(text(
+                "SELECT t.entity_id, t.seat, t.role, i.cert_no, i.name FROM draw_team t "
+                "JOIN inspector i ON i.id = t.inspector_id WHERE t.draw_id = :d"), {"d": draw["id"]}):
+            people.setdefault(int(eid), []).append((int(seat), role, cert, name))
+        rows = []
+        for rank, eid, uscc, name, address, unit in conn.execute(text(
+                "SELECT de.rank, e.id, e.uscc, e.name, e.address, u.name FROM draw_entity de "
+                "JOIN entity e ON e.id = de.entity_id LEFT JOIN unit u ON u.id = e.unit_id "
+                "WHERE de.draw_id = :d ORDER BY de.rank"), {"d": draw["id"]}):
+            team = sorted(people.get(int(eid), []))
+            leader = next((f"{n}/{c}" for _, r, c, n in team if r == "leader"), "")
+            members = "、".join(f"{n}/{c}" for _, r, c, n in team if r != "expert")
+            experts = "、".join(f"{n}/{c}" for _, r, c, n in team if r == "expert")
+            rows.append([rank + 1, uscc, name, address, unit or "", leader, members, experts])
+    finally:
+        conn.rollback()
+    return write_table(out, DISPATCH_COLUMNS, rows, lang=lang)
+
+
+# -- deadlines -------------------------------------------------------------------------------
+@dataclass
+class Due:
+    task_no: str
+    name: str
+    inspection_end: date
+    due: date
+    estimated: bool
+    status: str
+
+
+def due(store: Store, today: date | None = None, *, workdays_limit: int = 20, soon: int = 5) -> list[Due]:
+    """Tasks not yet published whose publication deadline is past or near."""
+    today = today or clock.today()
+    conn = store.read()
+    rows = conn.execute(text("SELECT task_no, name, inspection_end FROM task WHERE state <> 'published' "
+                             "AND inspection_end IS NOT NULL ORDER BY inspection_end, task_no")).all()
+    conn.rollback()
+    out = []
+    for task_no, name, end in rows:
+        end = end if isinstance(end, date) else date.fromisoformat(str(end))
+        d = workdays.publication_deadline(end, workdays_limit)
+        st = workdays.status(d, today, soon)
+        out.append(Due(task_no, name, end, d.due, d.estimated, st))
+    return [d for d in out if d.status != "ok"]
+
+
+# -- verification and audit ----------------------------------------------------------------
+@dataclass
+class VerifyResult:
+    checks: list[str] = field(default_factory=list)
+
+
+def verify_file(bundle_path: str | Path, *, store: Store | None = None,
+                population_path: str | Path | None = None, ledger_path: str | Path | None = None) -> VerifyResult:
+    """Verify a bundle file, with the population file and ledger file beside it when present,
+    and against the database when ``store`` is given."""
+    path = Path(bundle_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
+    if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
+        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error="format"))
+    population = None
+    try:
+        pop_file = Path(population_path) if population_path else path.with_name(data["population_file"]["name"])
+        if pop_file.is_file():
+            raw = pop_file.read_bytes()
+            if hashlib.sha256(raw).hexdigest() != data["population_file"]["sha256"]:
+                raise VerificationError(detail=i18n.lazy("publish.pop_hash", file=pop_file.name))
+            population = bundle.read_population_file(pop_file)
+        report = verify.verify_bundle(data, population)
+    except _MALFORMED as exc:
+        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=repr(exc)[:200])) from None
+    out = VerifyResult(checks=list(report.checks))
+    if population is None:
+        out.checks.append(i18n.text("publish.no_population"))
+    chain_file = Path(ledger_path) if ledger_path else path.with_name(path.name.replace("-bundle.json", "-ledger.jsonl"))
+    if chain_file.is_file():
+        try:
+            chain = [json.loads(line) for line in chain_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+            ledger.verify_chain(chain)
+            mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
+        except _MALFORMED as exc:
+            raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=chain_file.name,
+                                                     error=repr(exc)[:200])) from None
+        if mine is None or mine["seal"] != data["seal"]:
+            raise VerificationError(detail=i18n.lazy("publish.not_in_chain", seq=data["seq"]))
+        out.checks.append(i18n.text("publish.ok_chain", n=len(chain)))
+    if store is not None:
+        out.checks += audit_task(store, data["task"]["task_no"], bundle_data=data)
+    return out
+
+
+# What a damaged or hand-made file can raise while being read: reported as a failed verification.
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, OSError, EOFError, csv.Error)
+
+
+def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = None) -> list[str]:
+    """Re-derive a task's draws and teams from the database and compare with the seals."""
+    checks: list[str] = []
+    conn = store.read()
+    try:
+        task = bundle.task_row(conn, task_no)
+        commit = json.loads(task["commit_object"]) if task["commit_object"] else None
+        if commit is None:
+            return checks
+        if hashlib.sha256(canonical_json(commit)).hexdigest() != task["commitment"]:
+            raise verify.fail("verify.commitment", found=task["commitment"],
+                              expected=hashlib.sha256(canonical_json(commit)).hexdigest())
+        population = {k: list(u.tolist()) for k, u in bundle.population_rows(conn, task["id"])}
+        verify.verify_population(commit["strata"], population)
+        _check_strata_rows(conn, task["id"], commit["strata"])
+        draws = bundle.draw_rows(conn, task["id"])
+        own = [ledger.load_entry(c, s, q) for q, c, s in conn.execute(text(
+            "SELECT seq, content, seal FROM bundle WHERE task_id = :t ORDER BY seq"), {"t": task["id"]})]
+        _check_entries(conn, task["department_id"], own)
+        entries = {(e["kind"], e.get("round")): e for e in own}
+        for d in draws:
+            rec = bundle.draw_record_from_db(conn, task, d)
+            verify.verify_draw_record(rec, task["commitment"], commit["strata"], population)
+            verify.verify_teams(rec, decode(d["assign_input"]))
+            seal = ledger.seal_of(rec)
+            if seal != d["seal"]:
+                raise VerificationError(detail=i18n.lazy("publish.db_draw_changed", round=d["round_no"],
+                                                         stored=d["seal"], found=seal))
+            e = entries.get(("draw", int(d["round_no"])))
+            if e is None or e.get("draw_seal") != seal:
+                raise verify.fail("verify.draw_ledger", round=d["round_no"])
+            checks.append(i18n.text("publish.ok_db_draw", round=d["round_no"]))
+        pub = entries.get(("publication", None))
+        if pub is None and (task["state"] == "published" or bundle_data is not None):
+            raise verify.fail("publish.db_no_publication", task=task_no)
+        if pub is not None:
+            current = next(d for d in draws if d["current"])
+            res = results.results_record(conn, current["id"])
+            if canonical_json(res) != canonical_json(pub["results"]):
+                raise verify.fail("publish.db_result_changed", task=task_no, uscc=_first_difference(res, pub["results"]))
+            if bundle_data is not None and bundle_data["seal"] != pub["seal"]:
+                raise VerificationError(detail=i18n.lazy("publish.bundle_not_db", task=task_no))
+            checks.append(i18n.text("publish.ok_db_results"))
+    finally:
+        conn.rollback()
+    return checks
+
+
+def _check_strata_rows(conn: Connection, task_id: int, strata: list[dict[str, Any]]) -> None:
+    """The stored strata (key, size, quota, digest) must be the committed ones."""
+    stored = [(k, int(n), int(q), g) for k, n, q, g in conn.execute(text(
+        "SELECT key, size, quota, digest FROM task_stratum WHERE task_id = :t ORDER BY idx"), {"t": task_id})]
+    committed = [(s["key"], s["size"], s["quota"], s["digest"]) for s in strata]
+    for i in range(max(len(stored), len(committed))):
+        found = stored[i] if i < len(stored) else None
+        expected = committed[i] if i < len(committed) else None
+        if found != expected:
+            raise verify.fail("publish.db_stratum_changed", key=(found or expected or ("?",))[0])
+
+
+def _check_entries(conn: Connection, department_id: int, own: list[dict[str, Any]]) -> None:
+    """The task's ledger entries: each seal, and each link to the department's previous entry."""
+    for e in own:
+        ledger.verify_entry(e)
+        seq = int(e["seq"])
+        prev = ledger.GENESIS if seq == 1 else conn.execute(text(
+            "SELECT seal FROM bundle WHERE department_id = :d AND seq = :s"),
+            {"d": department_id, "s": seq - 1}).scalar()
+        if prev != e.get("prev_seal"):
+            raise verify.fail("ledger.broken_link", seq=seq)
+
+
+def _first_difference(found: list[dict[str, Any]], published: list[dict[str, Any]]) -> str:
+    """The first entity whose result in the database differs from the published one."""
+    a = {r["uscc"]: r for r in found}
+    b = {r["uscc"]: r for r in published}
+    for uscc in [*b, *a]:
+        if a.get(uscc) != b.get(uscc):
+            return uscc
+    return "—"
+
+
+def audit(store: Store) -> list[str]:
+    """Check the whole database: every department's chain, every task's draws, teams and results."""
+    checks: list[str] = []
+    conn = store.read()
+    depts = conn.execute(text("SELECT DISTINCT d.id, d.name FROM department d JOIN bundle b ON b.department_id = d.id "
+                              "ORDER BY d.id")).all()
+    task_nos = [t for (t,) in conn.execute(text("SELECT task_no FROM task WHERE state IN ('drawn', 'published') ORDER BY id"))]
+    chains = {name: ledger.entries(conn, did) for did, name in depts}
+    conn.rollback()
+    for name, chain in chains.items():
+        ledger.verify_chain(chain)
+        checks.append(i18n.text("publish.ok_chain_dept", department=name, n=len(chain)))
+    for t in task_nos:
+        checks += [f"{t}: {c}" for c in audit_task(store, t)]
+    return checks
+
+
+i18n.register({
+    "publish.already": {"zh": "任务 {task} 已公示，公示结果不可更改", "en": "task {task} is already published; published results cannot change"},
+    "publish.not_drawn": {"zh": "任务 {task} 尚未抽取", "en": "task {task} has not been drawn"},
+    "publish.pending": {"zh": "任务 {task} 还有 {count} 条检查结果未审核通过，不能公示（结果公示前名单保密）",
+                        "en": "task {task} has {count} result(s) not yet approved; nothing is published before the results"},
+    "publish.directed": {"zh": "定向抽查", "en": "directed random inspection"},
+    "publish.undirected": {"zh": "不定向抽查", "en": "undirected random inspection"},
+    "publish.bad_bundle": {"zh": "无法读取审计包 {file}：{error}", "en": "cannot read audit bundle {file}: {error}"},
+    "publish.pop_hash": {"zh": "总体文件 {file} 的 SHA-256 与审计包记载不符", "en": "population file {file}: SHA-256 differs from the bundle"},
+    "publish.no_population": {"zh": "未找到总体文件：已核验种子、签号与入选阈值，但未复核“未抽中者”", "en": "no population file: seed, tickets and thresholds checked, but not who else should have been drawn"},
+    "publish.not_in_chain": {"zh": "台账文件中第 {seq} 条不是本审计包", "en": "ledger entry {seq} in the ledger file is not this bundle"},
+    "publish.ok_chain": {"zh": "台账链条完整：{n} 条", "en": "ledger chain intact: {n} entries"},
+    "publish.ok_chain_dept": {"zh": "{department} 台账链条完整：{n} 条", "en": "{department}: ledger chain intact, {n} entries"},
+    "publish.db_draw_changed": {"zh": "数据库中第 {round} 轮抽取记录被改动：封存时为 {stored}，现为 {found}",
+                                "en": "round {round} was changed in the database: sealed {stored}, now {found}"},
+    "publish.ok_db_draw": {"zh": "数据库第 {round} 轮抽取与人员匹配复核一致", "en": "database round {round}: draw and teams re-derived"},
+    "publish.db_result_changed": {"zh": "任务 {task} 的检查结果在公示后被改动：主体 {uscc} 的结果与公示审计包不符（被修改、删除或增加）",
+                                  "en": "task {task}: the result of entity {uscc} was changed, deleted or added after publication (it differs from the bundle)"},
+    "publish.db_stratum_changed": {"zh": "数据库中分层 {key} 的记录（数量、抽取数或总体摘要）与承诺不符",
+                                   "en": "stratum {key} in the database (size, quota or population digest) differs from the commitment"},
+    "publish.db_no_publication": {"zh": "任务 {task} 的公示条目不在数据库台账中（已被删除？）",
+                                  "en": "task {task}: its publication entry is missing from the database ledger (deleted?)"},
+    "publish.bundle_not_db": {"zh": "该审计包不是数据库中任务 {task} 的公示审计包", "en": "this bundle is not the database's publication bundle of task {task}"},
+    "publish.ok_db_results": {"zh": "数据库检查结果与公示审计包一致", "en": "database results match the published bundle"},
+})
