@@ -460,20 +460,19 @@ def _upsert_registry(conn: Connection, kind: str, cols: dict[str, list[Any]],
     keys = db[spec.key]
     new_rows: list[tuple[Any, ...]] = []
     changed: list[tuple[int, dict[str, Any], str]] = []
+    # ``existing`` holds only rows that were in the database before this import: duplicates
+    # within the file are caught earlier, so new rows need no entry (10 million would cost GBs).
     if not existing:
         new_rows = list(zip(*(db[f] for f in spec.fields), hashes))
-        existing.update((k, (-1, h)) for k, h in zip(keys, hashes))
     else:
         for key, values, h in zip(keys, rows, hashes):
             old = existing.get(key)
             if old is None:
                 new_rows.append((*values, h))
-                existing[key] = (-1, h)
             elif old[1] == h:
                 report.unchanged += 1
             else:
                 changed.append((old[0], dict(zip(spec.fields, values)), h))
-                existing[key] = (old[0], h)
     bulk_insert(conn, spec.table, (*spec.fields, "row_hash"), new_rows, plain=sqlite)
     report.inserted += len(new_rows)
     if changed:
