@@ -108,18 +108,34 @@ def _csv_field(s: str) -> str:
     return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n') else s
 
 
-def read_population_file(path: str | Path) -> dict[str, list[bytes]]:
-    """Stratum key → list of USCC bytes, from a population file."""
-    import csv
+def read_population_file(path: str | Path, strata: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Stratum key → USCCs (``S18`` array) from a population file, checked against the
+    committed strata: the file must hold exactly their rows, grouped in key order.
 
-    out: dict[str, list[bytes]] = {}
-    with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
-        r = csv.reader(fh)
-        header = next(r, None)
-        if header != ["stratum", "uscc"]:
-            raise ValueError(f"not a population file: header {header}")
-        for key, uscc in r:
-            out.setdefault(key, []).append(uscc.encode("ascii"))
+    Raises ``ValueError`` naming the first line that does not fit.
+    """
+    raw = gzip.decompress(Path(path).read_bytes())
+    header, _, body = raw.partition(b"\n")
+    if header + b"\n" != POPULATION_HEADER.encode():
+        raise ValueError(f"line 1: not a population file header: {header[:60]!r}")
+    lines = body.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    total = sum(int(s["size"]) for s in strata)
+    if len(lines) != total:
+        raise ValueError(f"{len(lines)} rows, the commitment has {total}")
+    out: dict[str, np.ndarray] = {}
+    start = 0
+    for s in strata:
+        n = int(s["size"])
+        prefix = _csv_field(s["key"]).encode("utf-8") + b","
+        block = lines[start:start + n]
+        if not all(line.startswith(prefix) for line in block):
+            bad = next(i for i, line in enumerate(block) if not line.startswith(prefix))
+            raise ValueError(f"line {start + bad + 2}: expected stratum {s['key']}")
+        cut = len(prefix)
+        out[s["key"]] = np.array([line[cut:] for line in block], dtype="S18") if n else np.zeros(0, "S18")
+        start += n
     return out
 
 

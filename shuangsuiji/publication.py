@@ -258,7 +258,11 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
             raw = pop_file.read_bytes()
             if hashlib.sha256(raw).hexdigest() != data["population_file"]["sha256"]:
                 raise VerificationError(detail=i18n.lazy("publish.pop_hash", file=pop_file.name))
-            population = bundle.read_population_file(pop_file)
+            try:
+                population = bundle.read_population_file(pop_file, data["commit_object"]["strata"])
+            except (ValueError, OSError, EOFError) as exc:
+                raise VerificationError(detail=i18n.lazy("publish.bad_population", file=pop_file.name,
+                                                         error=str(exc)[:200])) from None
         report = verify.verify_bundle(data, population)
     except _MALFORMED as exc:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=repr(exc)[:200])) from None
@@ -298,7 +302,7 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
         if hashlib.sha256(canonical_json(commit)).hexdigest() != task["commitment"]:
             raise verify.fail("verify.commitment", found=task["commitment"],
                               expected=hashlib.sha256(canonical_json(commit)).hexdigest())
-        population = {k: list(u.tolist()) for k, u in bundle.population_rows(conn, task["id"])}
+        population = dict(bundle.population_rows(conn, task["id"]))
         verify.verify_population(commit["strata"], population)
         _check_strata_rows(conn, task["id"], commit["strata"])
         draws = bundle.draw_rows(conn, task["id"])
@@ -393,6 +397,7 @@ i18n.register({
     "publish.directed": {"zh": "定向抽查", "en": "directed random inspection"},
     "publish.undirected": {"zh": "不定向抽查", "en": "undirected random inspection"},
     "publish.bad_bundle": {"zh": "无法读取审计包 {file}：{error}", "en": "cannot read audit bundle {file}: {error}"},
+    "publish.bad_population": {"zh": "总体文件 {file} 与承诺不符：{error}", "en": "population file {file} does not match the commitment: {error}"},
     "publish.pop_hash": {"zh": "总体文件 {file} 的 SHA-256 与审计包记载不符", "en": "population file {file}: SHA-256 differs from the bundle"},
     "publish.no_population": {"zh": "未找到总体文件：已核验种子、签号与入选阈值，但未复核“未抽中者”", "en": "no population file: seed, tickets and thresholds checked, but not who else should have been drawn"},
     "publish.not_in_chain": {"zh": "台账文件中第 {seq} 条不是本审计包", "en": "ledger entry {seq} in the ledger file is not this bundle"},

@@ -80,7 +80,7 @@ def verify_population(strata: Sequence[Mapping[str, Any]], population: Mapping[s
     if sorted(population) != sorted(keys) and set(population) - set(keys):
         raise fail("verify.pop_keys", extra="、".join(sorted(set(population) - set(keys))))
     for s in strata:
-        ids = list(population.get(s["key"], []))
+        ids = population.get(s["key"], [])
         if len(ids) != s["size"]:
             raise fail("verify.pop_size", key=s["key"], found=len(ids), expected=s["size"])
         digest = sampling.population_digest(ids)
@@ -123,15 +123,10 @@ def verify_draw_record(rec: Mapping[str, Any], commitment: str, strata: Sequence
             raise fail("verify.quota", key=s.key, found=per_stratum.get(i, 0), expected=s.quota)
     if population is None:
         return
-    ids: list[bytes] = []
-    codes: list[int] = []
-    for i, s in enumerate(strata):
-        members = list(population[s["key"]])
-        ids += members
-        codes += [i] * len(members)
-    arr = np.array(ids, dtype="S18") if ids else np.zeros(0, "S18")
-    redo = sampling.select(arr, np.array(codes, dtype=np.int32), [s["key"] for s in strata],
-                           [s["quota"] for s in strata], key, workers=1)
+    parts = [np.asarray(population[s["key"]], dtype="S18") for s in strata]
+    arr = np.concatenate(parts) if parts else np.zeros(0, "S18")
+    codes = np.repeat(np.arange(len(strata), dtype=np.int32), [len(p) for p in parts])
+    redo = sampling.select(arr, codes, [s["key"] for s in strata], [s["quota"] for s in strata], key)
     expected = [arr[i].decode() for i in redo.selected.tolist()]
     found = [x["uscc"] for x in rec["drawn"]]
     if expected != found:
