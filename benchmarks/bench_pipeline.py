@@ -55,6 +55,7 @@ class Figures:
         out = fn(*a, **kw)
         self.stages[name] = time.perf_counter() - t
         self.peaks[name] = peak_mb()
+        print(f"    … {name}: {self.stages[name]:.2f} s", flush=True)
         return out
 
 
