@@ -71,6 +71,18 @@ def fresh_store(backend: str, tmp: Path, init: bool = True) -> Iterator[Store]:
             store.close()
 
 
+@pytest.fixture(autouse=True)
+def _chinese_by_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Messages are Chinese unless a test asks otherwise, whatever the machine's locale,
+    and no test leaves its language behind for the next one."""
+    from shuangsuiji import i18n
+
+    monkeypatch.setenv("SHUANGSUIJI_LANG", "zh")
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
