@@ -39,3 +39,18 @@ INSPECTOR_HEADER = ["执法证号", "姓名", "所属部门", "所属单位", "�
 def inspector_rows(n: int, dept: str = "市场监管局") -> list[list[str]]:
     return [[f"ZF{330000 + i}", f"检查员{i}", dept, f"第{i % 3}监管所", "食品" if i % 2 else "", "在岗", "50",
              "否"] for i in range(n)]
+
+
+DEPT = "市场监管局"
+
+
+def setup_registry(store, tmp: Path, n: int = 120, officers: int = 12) -> None:
+    """A small registry (every 10th entity cancelled), officers of DEPT and plan P2026."""
+    from shuangsuiji import importer, tasks
+
+    rows = entity_rows(n)
+    for i in range(0, n, 10):
+        rows[i][4] = "注销"            # not in operation
+    importer.import_file(store, "entities", write_csv(tmp / "e.csv", ENTITY_HEADER, rows))
+    importer.import_file(store, "inspectors", write_csv(tmp / "i.csv", INSPECTOR_HEADER, inspector_rows(officers, DEPT)))
+    tasks.create_plan(store, "P2026", "2026年度抽查计划", 2026, DEPT)

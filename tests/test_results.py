@@ -15,19 +15,10 @@ from shuangsuiji.bulletin import RESULT_CODES
 from shuangsuiji.errors import InputError, NotFound, StateError, ValidationError
 from shuangsuiji.store import Store
 from tests.helpers import ENTITY_HEADER, INSPECTOR_HEADER, entity_rows, inspector_rows, make_uscc, write_csv
+from tests.helpers import setup_registry
 
 DEPT = "市场监管局"
 BJ = timedelta(hours=8)
-
-
-# -- setup (copied from tests/test_tasks.py) -------------------------------------------------
-def setup_registry(store: Store, tmp: Path, n: int = 120, officers: int = 12) -> None:
-    rows = entity_rows(n)
-    for i in range(0, n, 10):
-        rows[i][4] = "注销"            # not in operation
-    importer.import_file(store, "entities", write_csv(tmp / "e.csv", ENTITY_HEADER, rows))
-    importer.import_file(store, "inspectors", write_csv(tmp / "i.csv", INSPECTOR_HEADER, inspector_rows(officers, DEPT)))
-    tasks.create_plan(store, "P2026", "2026年度抽查计划", 2026, DEPT)
 
 
 def spec(task_no: str = "T1", **over) -> dict:
