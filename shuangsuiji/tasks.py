@@ -285,7 +285,10 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
         drawn_uscc = [u.decode() for u in usccs[sel].tolist()]
         doc = teams.collect(conn, spec, drawn_uscc, as_of)
         inputs, rules = teams.to_arrays(doc)
-        assigned = assignment.assign(inputs, rules, assignment.derive_key(seed))
+        try:
+            assigned = assignment.assign(inputs, rules, assignment.derive_key(seed))
+        except assignment.AssignmentInfeasible as exc:
+            raise _named(exc, doc["departments"]) from None
         reporter.advance()
         blob, input_digest = teams.encode(doc)
         record = draw_record(t["commitment"], round_no, public_value, source, seed.hex(), reason,
@@ -325,6 +328,14 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
     return DrawSummary(task_no=task_no, round_no=round_no, source=source, public_value=public_value,
                        seed=seed.hex(), seal=seal, drawn=len(sel), strata=result.strata, bundle_seq=seq,
                        superseded=None if previous is None else int(previous[1]))
+
+
+def _named(exc: assignment.AssignmentInfeasible, departments: list[str]) -> assignment.AssignmentInfeasible:
+    """The same diagnosis with department names instead of the assignment's codes."""
+    reasons = [{**r, "department": departments[r["department"]]} if isinstance(r.get("department"), int)
+               and 0 <= r["department"] < len(departments) else r for r in exc.params.get("reasons", [])]
+    return assignment.AssignmentInfeasible("assign.infeasible", reasons=reasons,
+                                           detail=assignment.describe(reasons))
 
 
 def draw_record(commitment: str, round_no: int, public_value: str, source: str, seed_hex: str,

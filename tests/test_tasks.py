@@ -117,3 +117,17 @@ def test_exclusions_window_and_plan(store: Store, tmp_path: Path) -> None:
     # entities drawn in the plan's open task T1 are excluded from T2
     assert fr2.excluded["drawn_in_plan"] == d1.drawn
     assert fr2.eligible == 54 - d1.drawn
+
+
+def test_infeasible_teams_explain_and_write_nothing(store: Store, tmp_path: Path) -> None:
+    from shuangsuiji.errors import InfeasibleError
+
+    setup_registry(store, tmp_path, n=60, officers=6)
+    tasks.create_task(store, spec("T1", teams={"seats": [{"department": DEPT, "k": 2, "qualification": "核辐射"}]}))
+    tasks.freeze(store, "T1")
+    with pytest.raises(InfeasibleError) as info:
+        tasks.draw(store, "T1", "1 2 3")
+    assert DEPT in info.value.message("zh") and "核辐射" in info.value.message("zh")
+    assert "qualif" in info.value.message("en")
+    assert q(store, "SELECT count(*) FROM draw")[0][0] == 0
+    assert q(store, "SELECT state FROM task")[0][0] == "frozen"
