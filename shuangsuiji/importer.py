@@ -693,18 +693,36 @@ class _writer:
         self.report.inserted += len(new_rows)
 
     def _write_history(self, records: list[tuple[int, dict[str, Any]]]) -> None:
-        t = Inspection.__table__
+        """Set-based: inspections already recorded (same entity, date, department) are skipped,
+        so re-importing a history file changes nothing."""
+        if not hasattr(self, "known_inspections"):
+            self.known_inspections = {(int(e), str(d), None if p is None else int(p)) for e, d, p in self.conn.execute(
+                text("SELECT entity_id, inspected_on, department_id FROM inspection"))}
+        rows, teams = [], {}
         for _line, rec in records:
-            eid = self.entities[rec["uscc"]]
             dept = self.depts.get(rec["department"]) if self.depts else None
-            iid = self.conn.execute(insert(t).values(entity_id=eid, department_id=dept,
-                                                     inspected_on=rec["inspected_on"])).inserted_primary_key[0]
-            members = sorted({self.inspectors[cert_code.validate(c)] for c in (rec["cert_nos"] or "").split(";") if c})
-            bulk_insert(self.conn, "inspection_member", ("inspection_id", "inspector_id"), [(iid, m) for m in members])
-            self.conn.execute(text("UPDATE entity SET last_inspected = :d WHERE id = :i AND "
-                                   "(last_inspected IS NULL OR last_inspected < :d)"),
-                              {"d": rec["inspected_on"], "i": eid})
-            self.report.inserted += 1
+            key = (self.entities[rec["uscc"]], rec["inspected_on"].isoformat(), dept)
+            if key in self.known_inspections:
+                self.report.unchanged += 1
+                continue
+            self.known_inspections.add(key)
+            rows.append((key[0], dept, rec["inspected_on"]))
+            teams[key] = sorted({self.inspectors[cert_code.validate(c)] for c in (rec["cert_nos"] or "").split(";") if c})
+        if not rows:
+            return
+        before = int(self.conn.execute(text("SELECT coalesce(max(id), 0) FROM inspection")).scalar_one())
+        bulk_insert(self.conn, "inspection", ("entity_id", "department_id", "inspected_on"), rows)
+        members = []
+        for iid, e, d, p in self.conn.execute(text("SELECT id, entity_id, inspected_on, department_id FROM inspection "
+                                                   "WHERE id > :b"), {"b": before}):
+            for officer in teams.get((int(e), str(d), None if p is None else int(p)), ()):
+                members.append((int(iid), officer))
+        bulk_insert(self.conn, "inspection_member", ("inspection_id", "inspector_id"), members)
+        self.conn.execute(text(
+            "UPDATE entity SET last_inspected = (SELECT max(n.inspected_on) FROM inspection n WHERE n.entity_id = entity.id) "
+            "WHERE id IN (SELECT entity_id FROM inspection WHERE id > :b) AND (last_inspected IS NULL OR last_inspected < "
+            "(SELECT max(n.inspected_on) FROM inspection n WHERE n.entity_id = entity.id))"), {"b": before})
+        self.report.inserted += len(rows)
 
     def finish(self, replace: bool) -> None:
         if replace:

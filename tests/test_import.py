@@ -178,3 +178,25 @@ def test_stats_and_digest_are_backend_independent(store: Store, tmp_path: Path) 
     importer.import_file(other, "entities", rev)
     assert registry.digest(other, "entities") == d
     other.close()
+
+
+def test_history_import_is_set_based_and_idempotent(store: Store, tmp_path: Path) -> None:
+    importer.import_file(store, "entities", write_csv(tmp_path / "e.csv", ENTITY_HEADER, entity_rows(5)))
+    importer.import_file(store, "inspectors", write_csv(tmp_path / "i.csv", INSPECTOR_HEADER, inspector_rows(4)))
+    header = ["统一社会信用代码", "检查日期", "检查部门", "检查人员执法证号"]
+    rows = [[make_uscc(1), "2025-03-01", "市场监管局", "ZF330000;ZF330001"],
+            [make_uscc(1), "2026-02-01", "市场监管局", "ZF330002"],
+            [make_uscc(2), "2025-07-15", "市场监管局", ""]]
+    f = write_csv(tmp_path / "h.csv", header, rows)
+    assert importer.import_file(store, "history", f).inserted == 3
+    again = importer.import_file(store, "history", f)
+    assert (again.inserted, again.unchanged) == (0, 3)
+    assert count(store, "inspection") == 3 and count(store, "inspection_member") == 3
+    conn = store.read()
+    last = dict(conn.execute(text("SELECT uscc, last_inspected FROM entity WHERE last_inspected IS NOT NULL")).all())
+    team = conn.execute(text("SELECT i.cert_no FROM inspection n JOIN inspection_member m ON m.inspection_id = n.id "
+                             "JOIN inspector i ON i.id = m.inspector_id JOIN entity e ON e.id = n.entity_id "
+                             "WHERE e.uscc = :u ORDER BY n.inspected_on, i.cert_no"), {"u": make_uscc(1)}).scalars().all()
+    conn.rollback()
+    assert {k: str(v) for k, v in last.items()} == {make_uscc(1): "2026-02-01", make_uscc(2): "2025-07-15"}
+    assert team == ["ZF330000", "ZF330001", "ZF330002"]
