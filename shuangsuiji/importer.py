@@ -604,7 +604,7 @@ class _writer:
         self.units = _Names(conn, Unit, report.new_units) if kind in ("entities", "inspectors") else None
         self.existing = _existing(conn, kind) if kind in KIND_SPECS else {}
         if kind in ("conflicts", "history"):
-            self.entities = _id_map(conn, "entity", "uscc")
+            self.entities: dict[str, int] = {}   # filled per chunk with the USCCs it references
             self.inspectors = _id_map(conn, "inspector", "cert_no")
         if kind == "conflicts":
             self.conflicts = {(i, e, vf): cid for cid, i, e, vf in conn.execute(
@@ -636,6 +636,7 @@ class _writer:
             return
         good: list[tuple[int, dict[str, Any]]] = []
         names = list(cols)
+        self._resolve_entities({u for u in cols["uscc"] if u not in self.entities})
         for line, values in zip(lines, zip(*cols.values())):
             rec = dict(zip(names, values))
             key = self._dup_key(rec)
@@ -658,6 +659,15 @@ class _writer:
             self._write_conflicts(good)
         else:
             self._write_history(good)
+
+    def _resolve_entities(self, usccs: set[str]) -> None:
+        """Look up only the referenced entities (a 10-million-row id map would cost GBs)."""
+        from sqlalchemy import bindparam
+
+        wanted = sorted(usccs)
+        q = text("SELECT uscc, id FROM entity WHERE uscc IN :u").bindparams(bindparam("u", expanding=True))
+        for start in range(0, len(wanted), 1000):
+            self.entities.update((u, int(i)) for u, i in self.conn.execute(q, {"u": wanted[start:start + 1000]}))
 
     def _references_ok(self, line: int, rec: dict[str, Any]) -> bool:
         ok = True
