@@ -123,15 +123,30 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds used by everything on the machine so far (Linux /proc/stat)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:8]]
+    except OSError:
+        return float("nan")
+    user, nice, system, idle, iowait, irq, softirq = fields
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 class Stage:
-    """Wall and CPU seconds of a ``with`` block (CPU shows contention from other work)."""
+    """Wall and CPU seconds of a ``with`` block, and CPU others used meanwhile."""
 
     def __enter__(self) -> Stage:
-        self.wall, self.cpu = time.perf_counter(), cpu_seconds()
+        self.wall, self.cpu, self.busy = time.perf_counter(), cpu_seconds(), machine_busy_seconds()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.wall, self.cpu = time.perf_counter() - self.wall, cpu_seconds() - self.cpu
+        self.others = max(0.0, machine_busy_seconds() - self.busy - self.cpu)
+
+    def load(self) -> str:
+        return f"other processes used {self.others / self.wall:.2f} cores"
 
 
 def main() -> None:
@@ -184,9 +199,11 @@ def main() -> None:
             raise SystemExit("two runs of the same draw differ")
         b = base.wall
         rounds.append((b, tick.wall, sel.wall))
-        print(f"round {r + 1}: B {b:.2f} s ({b / args.n * 1e9:.0f} ns/ID, {base.cpu:.2f} s CPU); "
-              f"tickets {tick.wall:.2f} s = {tick.wall / b:.2f} B ({tick.cpu:.2f} s CPU, "
-              f"workers={args.workers or 'auto'}); selection {sel.wall:.2f} s = {sel.wall / b:.2f} B; "
+        print(f"round {r + 1}: B {b:.2f} s ({b / args.n * 1e9:.0f} ns/ID, {base.cpu:.2f} s CPU, "
+              f"{base.load()})\n"
+              f"  tickets {tick.wall:.2f} s = {tick.wall / b:.2f} B ({tick.cpu:.2f} s CPU, "
+              f"workers={args.workers or 'auto'}, {tick.load()})\n"
+              f"  selection {sel.wall:.2f} s = {sel.wall / b:.2f} B; "
               f"tickets + selection = {(tick.wall + sel.wall) / b:.2f} B")
     assert first is not None
 
