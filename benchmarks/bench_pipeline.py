@@ -136,30 +136,43 @@ def run_pipeline(url: str, city: synth.City, work: Path, *, say: Any = print) ->
     return f
 
 
-def _column_reads(store: Store, url: str) -> tuple[float, float]:
-    """A raw sqlite3 cursor read of the draw's columns into numpy vs the library's reader."""
-    import numpy as np
+_RAW_READ = """
+import sqlite3, sys, time, numpy as np
+t = time.perf_counter()
+raw = sqlite3.connect(sys.argv[1])
+cur = raw.execute("SELECT id, uscc, status = 'active', enabled, coalesce(risk, '-'), region FROM entity ORDER BY id")
+cols = [[], [], [], [], [], []]
+while block := cur.fetchmany(200_000):
+    for c, v in zip(cols, zip(*block)):
+        c.extend(v)
+np.array(cols[0], dtype=np.int64), np.array(cols[1], dtype="S18"), np.array(cols[2], bool), np.array(cols[3], bool)
+print(time.perf_counter() - t)
+"""
+_OUR_READ = """
+import sys, time
+from shuangsuiji import population, taskspec
+from shuangsuiji.store import Store
+spec = taskspec.parse({"task_no": "x", "name": "x", "plan": "x", "department": "x",
+                       "strata": {"by": ["risk", "region"]}, "sizes": {"ratio": "5%"}})
+store = Store("sqlite:///" + sys.argv[1])
+t = time.perf_counter()
+conn = store.read()
+population.read_columns(conn, spec)
+print(time.perf_counter() - t)
+"""
 
-    from shuangsuiji import population, taskspec
+
+def _column_reads(store: Store, url: str) -> tuple[float, float]:
+    """A raw sqlite3 cursor read of the draw's columns into numpy vs the library's reader,
+    each in a fresh process so that neither pays for the other's memory."""
+    import subprocess
 
     path = url.split("sqlite:///", 1)[1]
-    t = time.perf_counter()
-    raw = sqlite3.connect(path)
-    cur = raw.execute("SELECT id, uscc, status = 'active', enabled, coalesce(risk, '-'), region FROM entity ORDER BY id")
-    cols: list[list[Any]] = [[], [], [], [], [], []]
-    while block := cur.fetchmany(200_000):
-        for c, v in zip(cols, zip(*block)):
-            c.extend(v)
-    np.array(cols[0], dtype=np.int64), np.array(cols[1], dtype="S18"), np.array(cols[2], bool), np.array(cols[3], bool)
-    raw.close()
-    t_raw = time.perf_counter() - t
-    spec = taskspec.parse({"task_no": "x", "name": "x", "plan": "x", "department": "x",
-                           "strata": {"by": ["risk", "region"]}, "sizes": {"ratio": "5%"}})
-    t = time.perf_counter()
-    conn = store.read()
-    population.read_columns(conn, spec)
-    conn.rollback()
-    return t_raw, time.perf_counter() - t
+    times = []
+    for code in (_RAW_READ, _OUR_READ):
+        out = subprocess.run([sys.executable, "-c", code, path], check=True, capture_output=True, text=True)
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return times[0], times[1]
 
 
 def _results_file(store: Store, path: Path) -> None:
