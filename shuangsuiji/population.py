@@ -53,7 +53,9 @@ def read_columns(conn: Connection, spec: TaskSpec) -> tuple[np.ndarray, np.ndarr
     cols = ", ".join(["id", "uscc", "CASE WHEN status = 'active' THEN 1 ELSE 0 END",
                       "CASE WHEN enabled THEN 1 ELSE 0 END", *extra])
     raw = conn.connection.driver_connection
-    cur = raw.cursor()  # type: ignore[union-attr]
+    # PostgreSQL: a named (server-side) cursor, or psycopg would hold all 10 million rows at once
+    named = conn.dialect.name == "postgresql"
+    cur = raw.cursor(name="shuangsuiji_population") if named else raw.cursor()  # type: ignore[union-attr]
     cur.execute(f"SELECT {cols} FROM entity ORDER BY id")
     ids_parts, uscc_parts, op_parts, en_parts = [], [], [], []
     others: dict[str, list[Any]] = {d: [] for d in dims}

@@ -112,7 +112,9 @@ def digest(store: Store, kind: str) -> Digest:
         return Digest(kind, n, h.hexdigest())
     collate = ' COLLATE "C"' if store.is_postgres else ""
     conn = store.read()
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    raw = conn.connection.driver_connection
+    # PostgreSQL: a named (server-side) cursor, or psycopg would hold the whole result in memory
+    cur = raw.cursor(name="shuangsuiji_digest") if store.is_postgres else raw.cursor()  # type: ignore[union-attr]
     try:
         cur.execute(f"{_QUERIES[kind]} ORDER BY {_ORDER[kind]}{collate}")
         keep = [i for i in range(len(cur.description)) if i not in private]
