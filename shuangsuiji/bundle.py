@@ -19,7 +19,6 @@ from sqlalchemy import Connection, text
 
 from . import sampling, teams
 from .errors import NotFound
-from .ledger import FORMAT, GENESIS  # noqa: F401  (re-exported for callers)
 
 BUNDLE_FORMAT = "shuangsuiji-bundle/1"
 POPULATION_HEADER = "stratum,uscc\n"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -326,8 +325,6 @@ def _csv_value(v: Any) -> str:
 
 
 def _xlsx_value(v: Any) -> Any:
-    from openpyxl.cell import WriteOnlyCell  # noqa: F401  (text cells keep IDs intact)
-
     if v is None:
         return None
     if isinstance(v, (date, datetime)):
@@ -335,15 +332,6 @@ def _xlsx_value(v: Any) -> Any:
     if isinstance(v, bool):
         return "是" if v else "否"
     return safe_cell(str(v))
-
-
-def read_all(table: Table) -> list[tuple[int, list[str]]]:
-    return list(table.rows)
-
-
-def sniff_rows(text: str) -> list[list[str]]:
-    """Parse CSV text (tests and small inline inputs)."""
-    return list(csv.reader(io.StringIO(text)))
 
 
 i18n.register({
