@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -90,17 +89,55 @@ def population_rows(conn: Connection, task_id: int) -> list[tuple[str, np.ndarra
         "SELECT key, members FROM task_stratum WHERE task_id = :t ORDER BY idx"), {"t": task_id})]
 
 
-def population_file_bytes(rows: list[tuple[str, np.ndarray]]) -> bytes:
-    """The public population file: gzip (mtime 0) of ``stratum,uscc`` lines, strata in key
-    order, IDs ascending — identical bytes from identical populations."""
-    buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=6) as gz:
-        gz.write(POPULATION_HEADER.encode())
-        for key, usccs in rows:
-            prefix = _csv_field(key).encode("utf-8") + b","
-            if len(usccs):
-                gz.write(prefix + (b"\n" + prefix).join(usccs.tolist()) + b"\n")
-    return buf.getvalue()
+def write_population_file(conn: Connection, task_id: int, path: Path) -> tuple[str, int]:
+    """Write the public population file; returns its SHA-256 and row count.
+
+    gzip (mtime 0) of ``stratum,uscc`` lines, strata in key order, IDs ascending: identical
+    bytes from identical populations.  Strata are read and written one at a time.
+    """
+    from .tasks import unpack_usccs
+
+    rows = 0
+    with open(path, "wb") as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) as gz:
+            gz.write(POPULATION_HEADER.encode())
+            for key, members in conn.execute(text(
+                    "SELECT key, members FROM task_stratum WHERE task_id = :t ORDER BY idx"), {"t": task_id}):
+                usccs = unpack_usccs(members)
+                prefix = _csv_field(key).encode("utf-8") + b","
+                for a in range(0, len(usccs), _LINES_BLOCK):
+                    gz.write(_lines(prefix, usccs[a:a + _LINES_BLOCK]))
+                rows += len(usccs)
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            sha.update(chunk)
+    return sha.hexdigest(), rows
+
+
+_LINES_BLOCK = 1 << 18
+
+
+def _lines(prefix: bytes, usccs: np.ndarray) -> bytes:
+    """``prefix + id + "\\n"`` for every ID, built as one byte matrix when all IDs fill the width.
+
+    >>> _lines(b"k,", np.array([b"AB", b"CD"]))
+    b'k,AB\\nk,CD\\n'
+    >>> _lines(b"k,", np.array([b"AB", b"C"]))
+    b'k,AB\\nk,C\\n'
+    """
+    n, w = len(usccs), usccs.dtype.itemsize
+    if not n:
+        return b""
+    ids = np.ascontiguousarray(usccs).view(np.uint8).reshape(n, w)
+    if not ids[:, -1].all():
+        return b"".join(prefix + x + b"\n" for x in usccs.tolist())
+    p = len(prefix)
+    buf = np.empty((n, p + w + 1), np.uint8)
+    buf[:, :p] = np.frombuffer(prefix, np.uint8)
+    buf[:, p:p + w] = ids
+    buf[:, -1] = ord("\n")
+    return buf.tobytes()
 
 
 def _csv_field(s: str) -> str:
@@ -111,31 +148,55 @@ def read_population_file(path: str | Path, strata: list[dict[str, Any]]) -> dict
     """Stratum key → USCCs (``S18`` array) from a population file, checked against the
     committed strata: the file must hold exactly their rows, grouped in key order.
 
-    Raises ``ValueError`` naming the first line that does not fit.
+    Raises ``ValueError`` naming the first line that does not fit.  Lines are located and
+    checked with numpy, a block of lines at a time.
     """
     raw = gzip.decompress(Path(path).read_bytes())
-    header, _, body = raw.partition(b"\n")
-    if header + b"\n" != POPULATION_HEADER.encode():
+    if not raw.startswith(POPULATION_HEADER.encode()):
+        header = raw.partition(b"\n")[0]
         raise ValueError(f"line 1: not a population file header: {header[:60]!r}")
-    lines = body.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
+    buf = np.frombuffer(raw, np.uint8)
+    ends = np.flatnonzero(buf == 10)[1:]
+    if raw[-1:] != b"\n":
+        ends = np.append(ends, len(raw))
+    starts = np.empty_like(ends)
+    starts[:1] = len(POPULATION_HEADER)
+    starts[1:] = ends[:-1] + 1
     total = sum(int(s["size"]) for s in strata)
-    if len(lines) != total:
-        raise ValueError(f"{len(lines)} rows, the commitment has {total}")
+    if len(ends) != total:
+        raise ValueError(f"{len(ends)} rows, the commitment has {total}")
     out: dict[str, np.ndarray] = {}
-    start = 0
+    first = 0
     for s in strata:
         n = int(s["size"])
         prefix = _csv_field(s["key"]).encode("utf-8") + b","
-        block = lines[start:start + n]
-        if not all(line.startswith(prefix) for line in block):
-            bad = next(i for i, line in enumerate(block) if not line.startswith(prefix))
-            raise ValueError(f"line {start + bad + 2}: expected stratum {s['key']}")
-        cut = len(prefix)
-        out[s["key"]] = np.array([line[cut:] for line in block], dtype="S18") if n else np.zeros(0, "S18")
-        start += n
+        parts = [_ids_of_lines(buf, starts[a:min(a + _LINES_BLOCK, first + n)],
+                               ends[a:min(a + _LINES_BLOCK, first + n)], prefix, a + 2, s["key"])
+                 for a in range(first, first + n, _LINES_BLOCK)]
+        out[s["key"]] = np.concatenate(parts) if parts else np.zeros(0, "S18")
+        first += n
     return out
+
+
+def _ids_of_lines(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, prefix: bytes, line_no: int,
+                  key: str) -> np.ndarray:
+    """The IDs of lines ``prefix + ID``; ``line_no`` is the first line's number, for errors."""
+    p = len(prefix)
+    lengths = ends - starts - p
+    ok = lengths >= 0
+    for j, byte in enumerate(prefix):
+        ok &= buf[np.minimum(starts + j, len(buf) - 1)] == byte
+    if not ok.all():
+        raise ValueError(f"line {line_no + int(np.argmax(~ok))}: expected stratum {key}")
+    bad = (lengths < 1) | (lengths > 18)
+    if bad.any():
+        raise ValueError(f"line {line_no + int(np.argmax(bad))}: not an entity ID")
+    cols = np.arange(18)
+    if (lengths == 18).all():
+        return np.ascontiguousarray(buf[starts[:, None] + p + cols[None, :]]).view("S18").ravel()
+    inside = cols[None, :] < lengths[:, None]
+    ids = np.where(inside, buf[np.where(inside, starts[:, None] + p + cols[None, :], 0)], 0).astype(np.uint8)
+    return np.ascontiguousarray(ids).view("S18").ravel()
 
 
 def publication_content(conn: Connection, task: dict[str, Any], results: list[dict[str, Any]],

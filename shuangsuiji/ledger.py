@@ -12,6 +12,7 @@ import json
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, insert, text
@@ -111,6 +112,17 @@ def append(conn: Connection, *, department_id: int, task_id: int, kind: str, bod
     return seq
 
 
+def write_chain(conn: Connection, department_id: int, path: Path) -> int:
+    """Write the department's chain as JSON lines (:func:`sealed_text`), one entry at a time."""
+    n = 0
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        for content, seal in conn.execute(text(
+                "SELECT content, seal FROM bundle WHERE department_id = :d ORDER BY seq"), {"d": department_id}):
+            fh.write(sealed_text(content, seal) + "\n")
+            n += 1
+    return n
+
+
 def entries(conn: Connection, department_id: int) -> list[dict[str, Any]]:
     """The department's entries in order, each with its stored ``seal``."""
     return [load_entry(content, seal, seq) for seq, content, seal in conn.execute(text(
@@ -129,19 +141,50 @@ def load_entry(content: str, seal: str, seq: int) -> dict[str, Any]:
     return entry
 
 
-def verify_entry(entry: dict[str, Any]) -> None:
+def sealed_text(content: str, seal: str) -> str:
+    """A sealed entry as one line of JSON: its canonical content with ``"seal"`` appended last.
+
+    Everything before the final ``,"seal":"…"}`` plus the closing brace is exactly the sealed
+    bytes, so a reader can check the seal by hashing without re-serialising.
+
+    >>> sealed_text('{"a":1}', "0" * 64) == '{"a":1,"seal":"' + "0" * 64 + '"}'
+    True
+    """
+    return f'{content[:-1]},"seal":"{seal}"}}'
+
+
+def text_matches_seal(text: str, seal: str) -> bool:
+    """Whether ``text`` is :func:`sealed_text` of content whose SHA-256 is ``seal``.
+
+    A ``False`` proves nothing (the file may just be formatted differently): callers then
+    fall back to :func:`verify_entry`, which re-serialises.
+    """
+    tail = f',"seal":"{seal}"}}'
+    if len(seal) != 64 or not text.endswith(tail):
+        return False
+    body = text[:-len(tail)] + "}"
+    return hashlib.sha256(body.encode("utf-8")).hexdigest() == seal
+
+
+def verify_entry(entry: dict[str, Any], text: str | None = None) -> None:
+    """Check an entry's seal; ``text``, the JSON it was read from, allows the fast path."""
+    seal = entry.get("seal")
+    if text is not None and isinstance(seal, str) and text_matches_seal(text, seal):
+        return
     expected = seal_of(entry)
     if entry.get("seal") != expected:
         raise VerificationError(detail=i18n.lazy("ledger.bad_seal", seq=entry.get("seq"), kind=entry.get("kind"),
                                                  found=entry.get("seal"), expected=expected))
 
 
-def verify_chain(chain: Sequence[dict[str, Any]], *, complete: bool = True) -> None:
-    """Check seals and links.  ``complete``: the chain must start at seq 1 (genesis)."""
+def verify_chain(chain: Sequence[dict[str, Any]], *, complete: bool = True,
+                 texts: Sequence[str | None] | None = None) -> None:
+    """Check seals and links.  ``complete``: the chain must start at seq 1 (genesis).
+    ``texts``: the JSON each entry was read from (see :func:`verify_entry`)."""
     prev_seal = None
     prev_seq = None
     for i, entry in enumerate(chain):
-        verify_entry(entry)
+        verify_entry(entry, texts[i] if texts is not None else None)
         seq = entry.get("seq")
         if i == 0:
             if complete and (seq != 1 or entry.get("prev_seal") != GENESIS):

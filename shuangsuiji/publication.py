@@ -74,29 +74,28 @@ def publish(store: Store, task_no: str, out_dir: str | Path, *, actor: str, lang
                 raise StateError("publish.pending", task=task_no, count=int(pending))
             results.mark_published(conn, draw["id"], actor)
             res = results.results_record(conn, draw["id"])
-            pop_rows = bundle.population_rows(conn, task["id"])
             stem = _fname(task_no)
-            pop_bytes = bundle.population_file_bytes(pop_rows)
             pop_name = f"{stem}-population.csv.gz"
-            (staging / pop_name).write_bytes(pop_bytes)
-            body = bundle.publication_content(conn, task, res, {
-                "name": pop_name, "sha256": hashlib.sha256(pop_bytes).hexdigest(),
-                "rows": int(sum(len(u) for _, u in pop_rows))})
+            pop_sha, pop_count = bundle.write_population_file(conn, task["id"], staging / pop_name)
+            body = bundle.publication_content(conn, task, res, {"name": pop_name, "sha256": pop_sha,
+                                                                "rows": pop_count})
+            del res
             seq = ledger.append(conn, department_id=task["department_id"], task_id=task["id"], kind="publication",
                                 body=body)
+            del body
             entry = conn.execute(text("SELECT content, seal FROM bundle WHERE department_id = :d AND seq = :s"),
                                  {"d": task["department_id"], "s": seq}).one()
-            content = json.loads(entry[0])
-            content["seal"] = entry[1]
             bundle_name = f"{stem}-bundle.json"
-            (staging / bundle_name).write_text(json.dumps(content, ensure_ascii=False, indent=1), encoding="utf-8")
-            chain = ledger.entries(conn, task["department_id"])
-            (staging / f"{stem}-ledger.jsonl").write_text(
-                "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in chain), encoding="utf-8")
+            with open(staging / bundle_name, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(ledger.sealed_text(entry[0], entry[1]))
+            seal = str(entry[1])
+            del entry
+            ledger.write_chain(conn, task["department_id"], staging / f"{stem}-ledger.jsonl")
             _record_inspections(conn, task, draw["id"])
             conn.execute(text("UPDATE task SET state = 'published', published_at = :p WHERE id = :t"),
                          {"p": datetime.now(timezone.utc), "t": task["id"]})
-            b = build_bulletin(conn, task, draw, res, today, bundle_name, entry[1], pop_name)
+            b = build_bulletin(conn, task, draw, results.results_record(conn, draw["id"]), today, bundle_name, seal,
+                               pop_name)
             bulletin.write_csv(b, staging / f"{stem}-bulletin.csv", encoding=encoding, lang=lang)
             bulletin.write_xlsx(b, staging / f"{stem}-bulletin.xlsx", lang=lang)
             bulletin.write_html(b, staging / f"{stem}-bulletin.html", lang=lang)
@@ -109,7 +108,7 @@ def publish(store: Store, task_no: str, out_dir: str | Path, *, actor: str, lang
             target = out / p.name
             shutil.move(str(p), target)
             files[p.name.removeprefix(stem + "-")] = target
-        return Published(task_no=task_no, directory=out, files=files, seal=entry[1], seq=seq)
+        return Published(task_no=task_no, directory=out, files=files, seal=seal, seq=seq)
     finally:
         if not committed or not any(staging.iterdir()):
             shutil.rmtree(staging, ignore_errors=True)
@@ -246,7 +245,8 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
     and against the database when ``store`` is given."""
     path = Path(bundle_path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        bundle_text = path.read_text(encoding="utf-8")
+        data = json.loads(bundle_text)
     except (OSError, ValueError) as exc:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
     if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
@@ -263,7 +263,7 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
             except (ValueError, OSError, EOFError) as exc:
                 raise VerificationError(detail=i18n.lazy("publish.bad_population", file=pop_file.name,
                                                          error=str(exc)[:200])) from None
-        report = verify.verify_bundle(data, population)
+        report = verify.verify_bundle(data, population, text=bundle_text)
     except _MALFORMED as exc:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=repr(exc)[:200])) from None
     out = VerifyResult(checks=list(report.checks))
@@ -272,8 +272,11 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
     chain_file = Path(ledger_path) if ledger_path else path.with_name(path.name.replace("-bundle.json", "-ledger.jsonl"))
     if chain_file.is_file():
         try:
-            chain = [json.loads(line) for line in chain_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-            ledger.verify_chain(chain)
+            lines = [line for line in chain_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+            # the bundle's own line is the bundle file, already parsed and sealed-checked
+            chain = [data if line == bundle_text else json.loads(line) for line in lines]
+            ledger.verify_chain(chain, texts=lines)
+            del lines
             mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
         except _MALFORMED as exc:
             raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=chain_file.name,

@@ -38,7 +38,7 @@ __all__ = [
     "StratumSummary", "StratumResult", "DrawResult",
     "parse_ratio", "format_ratio", "quota", "canonical_json", "population_digest",
     "commitment", "normalise_public_value", "derive_seed", "subkey", "tickets",
-    "stratum_sizes", "summarise", "select", "is_drawn",
+    "stratum_sizes", "summarise", "select", "is_drawn", "id_array",
 ]
 
 ALGORITHM = "shuangsuiji-draw/1"
@@ -383,6 +383,17 @@ def _as_ids(ids: Sequence[bytes] | Sequence[str] | np.ndarray, *, check: bool = 
     if check:
         _check_ids(arr)
     return arr
+
+
+def id_array(ids: Sequence[str] | Sequence[bytes]) -> np.ndarray:
+    """IDs as a 1-D ``S`` array, checked against the ID alphabet (printable ASCII).
+
+    >>> id_array(["A1", "B"]).tolist()
+    [b'A1', b'B']
+    """
+    if not isinstance(ids, np.ndarray) and len(ids) and all(type(x) is str for x in ids):
+        return _as_ids(np.array(ids, dtype="U"))
+    return _as_ids(ids)
 
 
 def _printable(x: bytes) -> bool:

@@ -36,10 +36,14 @@ def fail(code: str, **params: Any) -> VerificationError:
     return VerificationError(detail=i18n.lazy(code, **params))
 
 
-def verify_bundle(bundle: Mapping[str, Any], population: Mapping[str, Sequence[bytes]] | None = None) -> Report:
-    """Check a publication bundle (as loaded from its JSON file, with its ``seal``)."""
+def verify_bundle(bundle: Mapping[str, Any], population: Mapping[str, Sequence[bytes]] | None = None,
+                  *, text: str | None = None) -> Report:
+    """Check a publication bundle (as loaded from its JSON file, with its ``seal``).
+
+    ``text``: the file's JSON text, whose seal is then checked by hashing it as written.
+    """
     report = Report()
-    ledger.verify_entry(dict(bundle))
+    ledger.verify_entry(dict(bundle), text)
     report.ok("verify.ok_seal", seal=bundle["seal"])
     commit_obj = bundle["commit_object"]
     commitment = hashlib.sha256(sampling.canonical_json(commit_obj)).hexdigest()
@@ -106,21 +110,7 @@ def verify_draw_record(rec: Mapping[str, Any], commitment: str, strata: Sequence
         results.append(sampling.StratumResult(key=s["key"], size=s["size"], quota=s["quota"],
                                               threshold_ticket=None if tt is None else int(tt, 16),
                                               threshold_id=s["threshold_id"]))
-    seen: set[str] = set()
-    for x in rec["drawn"]:
-        u = x["uscc"]
-        if u in seen:
-            raise fail("verify.duplicate", uscc=u)
-        seen.add(u)
-        ticket = int.from_bytes(hashlib.sha256(key + u.encode("ascii")).digest()[:8], "big")
-        if f"{ticket:016x}" != x["ticket"]:
-            raise fail("verify.ticket", uscc=u, found=x["ticket"], expected=f"{ticket:016x}")
-        if not sampling.is_drawn(key, u.encode("ascii"), results[x["stratum"]]):
-            raise fail("verify.not_included", uscc=u, key=results[x["stratum"]].key)
-        per_stratum[x["stratum"]] = per_stratum.get(x["stratum"], 0) + 1
-    for i, s in enumerate(results):
-        if per_stratum.get(i, 0) != s.quota:
-            raise fail("verify.quota", key=s.key, found=per_stratum.get(i, 0), expected=s.quota)
+    _check_drawn(rec["drawn"], key, results)
     if population is None:
         return
     parts = [np.asarray(population[s["key"]], dtype="S18") for s in strata]
@@ -134,6 +124,45 @@ def verify_draw_record(rec: Mapping[str, Any], commitment: str, strata: Sequence
         raise fail("verify.redraw", round=rec["round"], position=first + 1,
                    expected=expected[first] if first < len(expected) else "—",
                    found=found[first] if first < len(found) else "—")
+
+
+def _check_drawn(drawn: Sequence[Mapping[str, Any]], key: bytes, results: Sequence[sampling.StratumResult]) -> None:
+    """Each drawn entity once, its ticket, its inclusion proof; the count per stratum.
+
+    Vectorised over all drawn entities; the first entity (in drawing order) that fails is
+    reported, with its first failing check.
+    """
+    usccs = [x["uscc"] for x in drawn]
+    arr = sampling.id_array(usccs)
+    strata = np.array([int(x["stratum"]) for x in drawn], dtype=np.int64)
+    if len(strata) and (strata.min() < 0 or strata.max() >= len(results)):
+        raise IndexError("stratum index out of range")
+    recorded = [x["ticket"] for x in drawn]
+    computed = sampling.tickets(key, arr)
+    hexed = [f"{t:016x}" for t in computed.tolist()]
+    _, first = np.unique(arr, return_index=True)
+    dup = np.ones(len(arr), bool)
+    dup[first] = False
+    bad_ticket = np.array([a != b for a, b in zip(hexed, recorded)], dtype=bool)
+    thr_t = np.array([0 if r.threshold_ticket is None else r.threshold_ticket for r in results], np.uint64)
+    thr_id = np.array([(r.threshold_id or "").encode("ascii") for r in results] or [b""])
+    live = np.array([r.quota > 0 and r.threshold_ticket is not None and r.threshold_id is not None
+                     for r in results], dtype=bool)
+    tt = thr_t[strata] if len(strata) else np.zeros(0, np.uint64)
+    included = live[strata] & ((computed < tt) | ((computed == tt) & (arr <= thr_id[strata])))
+    failing = dup | bad_ticket | ~included
+    if failing.any():
+        i = int(np.argmax(failing))
+        u = usccs[i]
+        if dup[i]:
+            raise fail("verify.duplicate", uscc=u)
+        if bad_ticket[i]:
+            raise fail("verify.ticket", uscc=u, found=recorded[i], expected=hexed[i])
+        raise fail("verify.not_included", uscc=u, key=results[int(strata[i])].key)
+    per_stratum = np.bincount(strata, minlength=len(results)) if len(results) else np.zeros(0, np.int64)
+    for i, s in enumerate(results):
+        if int(per_stratum[i]) != s.quota:
+            raise fail("verify.quota", key=s.key, found=int(per_stratum[i]), expected=s.quota)
 
 
 def verify_teams(rec: Mapping[str, Any], doc: Mapping[str, Any]) -> None:

@@ -57,6 +57,21 @@ def test_public_outputs_hold_no_private_data(cycle) -> None:
     assert len(rows) - 1 == res.drawn == len(bundle["entities"])
 
 
+def test_bundle_and_ledger_lines_hash_to_their_seals_as_written(cycle) -> None:
+    """Strip the trailing ``,"seal":"…"`` and the rest is the sealed canonical JSON."""
+    import hashlib
+
+    _store, res, _out = cycle
+    bundle_text = res.files["bundle.json"].read_text(encoding="utf-8")
+    lines = res.files["ledger.jsonl"].read_text(encoding="utf-8").splitlines()
+    assert bundle_text in lines
+    for text_ in [bundle_text, *lines]:
+        seal = json.loads(text_)["seal"]
+        body = text_.removesuffix(f',"seal":"{seal}"}}') + "}"
+        assert body != text_ + "}"
+        assert hashlib.sha256(body.encode("utf-8")).hexdigest() == seal
+
+
 def test_nothing_published_before_results(db_url: str, tmp_path: Path) -> None:
     from tests.helpers import ENTITY_HEADER, INSPECTOR_HEADER, entity_rows, inspector_rows, write_csv
     from shuangsuiji import importer
