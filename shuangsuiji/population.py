@@ -83,9 +83,10 @@ def read_columns(conn: Connection, spec: TaskSpec) -> tuple[np.ndarray, np.ndarr
 
 def _codes(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
     """Small-int codes for a column of repeated values, and the distinct values."""
-    lookup: dict[Any, int] = {}
-    codes = np.fromiter((lookup.setdefault(v, len(lookup)) for v in values), dtype=np.int32, count=len(values))
-    return codes, list(lookup)
+    distinct = list(dict.fromkeys(values))
+    lookup = {v: i for i, v in enumerate(distinct)}
+    codes = np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
+    return codes, distinct
 
 
 def _match(values: list[Any], codes: np.ndarray, keep: Any) -> np.ndarray:

@@ -43,6 +43,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    # 256 MiB of page cache (allocated as used): a 10-million-row registry's unique index
+    # no longer thrashes the default 2 MiB during imports and ordered reads
+    cur.execute("PRAGMA cache_size=-262144")
     cur.close()
 
 

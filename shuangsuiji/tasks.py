@@ -306,7 +306,7 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
                      for i, s in enumerate(result.strata)])
         bulk_insert(conn, "draw_entity", ("draw_id", "entity_id", "stratum", "rank", "ticket"),
                     [(draw_id, int(e), int(s), r, f"{tk:016x}") for r, (e, s, tk) in enumerate(zip(
-                        ids[sel].tolist(), stratum_of[sel].tolist(), result.tickets[sel].tolist()))])
+                        ids[sel].tolist(), stratum_of[sel].tolist(), result.tickets[sel].tolist()))], plain=True)
         cert_to_id = {c: int(i) for c, i in conn.execute(text("SELECT cert_no, id FROM inspector"))}
         certs = doc["officers"]
         team_rows = []
@@ -317,9 +317,9 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
             for j, off in enumerate(assigned.experts[row_i].tolist() if assigned.experts.size else []):
                 if off >= 0:
                     team_rows.append((draw_id, int(eid), base + j, cert_to_id[certs[off][0]], "expert"))
-        bulk_insert(conn, "draw_team", ("draw_id", "entity_id", "seat", "inspector_id", "role"), team_rows)
+        bulk_insert(conn, "draw_team", ("draw_id", "entity_id", "seat", "inspector_id", "role"), team_rows, plain=True)
         bulk_insert(conn, "result", ("draw_id", "entity_id", "codes", "action", "remarks", "state", "entered_by", "version"),
-                    [(draw_id, int(e), "", "", "", "pending_entry", "", 0) for e in ids[sel].tolist()])
+                    [(draw_id, int(e), "", "", "", "pending_entry", "", 0) for e in ids[sel].tolist()], plain=True)
         conn.execute(update(Task.__table__).where(Task.__table__.c.id == t["id"]).values(state="drawn"))
         seq = ledger.append(conn, department_id=t["department_id"], task_id=t["id"], kind="draw",
                             body={"task_no": task_no, "round": round_no, "draw_seal": seal,
