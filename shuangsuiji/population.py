@@ -41,8 +41,10 @@ def _dims_sql(dims: Sequence[str]) -> list[str]:
 
 
 def read_columns(conn: Connection, spec: TaskSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                                             dict[str, list[Any]]]:
-    """ids, usccs, operating, enabled, and the filter/stratum columns the task needs."""
+                                                             dict[str, tuple[np.ndarray, list[Any]]]]:
+    """ids, usccs, operating, enabled, and the filter/stratum columns the task needs, each
+    as small-int codes with its distinct values (coded block by block, so 10 million
+    repeated strings are never held at once)."""
     dims = list(dict.fromkeys([*spec.strata,
                                *(["entity_type"] if spec.entity_types else []),
                                *(["region"] if spec.regions else []),
@@ -50,43 +52,54 @@ def read_columns(conn: Connection, spec: TaskSpec) -> tuple[np.ndarray, np.ndarr
                                *(["unit"] if spec.units else []),
                                *(["risk"] if spec.risk else [])]))
     extra = _dims_sql(dims) + (["tags"] if spec.tags_any else [])
-    cols = ", ".join(["id", "uscc", "CASE WHEN status = 'active' THEN 1 ELSE 0 END",
-                      "CASE WHEN enabled THEN 1 ELSE 0 END", *extra])
+    cols = ", ".join(["id", "uscc", "CASE WHEN status = 'active' THEN 1 ELSE 0 END + "
+                      "CASE WHEN enabled THEN 2 ELSE 0 END", *extra])
     raw = conn.connection.driver_connection
     # PostgreSQL: a named (server-side) cursor, or psycopg would hold all 10 million rows at once
     named = conn.dialect.name == "postgresql"
     cur = raw.cursor(name="shuangsuiji_population") if named else raw.cursor()  # type: ignore[union-attr]
     cur.execute(f"SELECT {cols} FROM entity ORDER BY id")
-    ids_parts, uscc_parts, op_parts, en_parts = [], [], [], []
-    others: dict[str, list[Any]] = {d: [] for d in dims}
-    if spec.tags_any:
-        others["tags"] = []
+    ids_parts, uscc_parts, flag_parts = [], [], []
     names = [*dims, *(["tags"] if spec.tags_any else [])]
+    coders = {name: _Coder() for name in names}
     while True:
         block = cur.fetchmany(BLOCK)
         if not block:
             break
         columns = list(zip(*block))
+        del block
         ids_parts.append(np.array(columns[0], dtype=np.int64))
         uscc_parts.append(np.array(columns[1], dtype="S18"))
-        op_parts.append(np.array(columns[2], dtype=bool))
-        en_parts.append(np.array(columns[3], dtype=bool))
-        for name, col in zip(names, columns[4:]):
-            others[name].extend(col)
+        flag_parts.append(np.array(columns[2], dtype=np.int8))
+        for name, col in zip(names, columns[3:]):
+            coders[name].add(col)
     cur.close()
     if not ids_parts:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, np.zeros(0, dtype="S18"), np.zeros(0, bool), np.zeros(0, bool), others
-    return (np.concatenate(ids_parts), np.concatenate(uscc_parts), np.concatenate(op_parts),
-            np.concatenate(en_parts), others)
+        return (empty, np.zeros(0, dtype="S18"), np.zeros(0, bool), np.zeros(0, bool),
+                {n: c.result() for n, c in coders.items()})
+    flags = np.concatenate(flag_parts)
+    return (np.concatenate(ids_parts), np.concatenate(uscc_parts), (flags & 1).astype(bool), (flags & 2).astype(bool),
+            {n: c.result() for n, c in coders.items()})
 
 
-def _codes(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
-    """Small-int codes for a column of repeated values, and the distinct values."""
-    distinct = list(dict.fromkeys(values))
-    lookup = {v: i for i, v in enumerate(distinct)}
-    codes = np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
-    return codes, distinct
+class _Coder:
+    """Small-int codes for a column of repeated values, fed a block at a time; values are
+    numbered in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.lookup: dict[Any, int] = {}
+        self.parts: list[np.ndarray] = []
+
+    def add(self, values: Sequence[Any]) -> None:
+        lookup = self.lookup
+        for v in dict.fromkeys(values):
+            lookup.setdefault(v, len(lookup))
+        self.parts.append(np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values)))
+
+    def result(self) -> tuple[np.ndarray, list[Any]]:
+        codes = np.concatenate(self.parts) if self.parts else np.zeros(0, np.int32)
+        return codes, list(self.lookup)
 
 
 def _match(values: list[Any], codes: np.ndarray, keep: Any) -> np.ndarray:
@@ -156,10 +169,9 @@ def stratum_key(dims: Sequence[str], values: Sequence[Any]) -> str:
 
 def build(conn: Connection, spec: TaskSpec, *, task_id: int, plan_id: int, as_of: date,
           unit_names: dict[int, str]) -> Population:
-    ids, usccs, operating, enabled, cols = read_columns(conn, spec)
+    ids, usccs, operating, enabled, coded = read_columns(conn, spec)
     n = len(ids)
     scope = np.ones(n, dtype=bool)
-    coded: dict[str, tuple[np.ndarray, list[Any]]] = {d: _codes(v) for d, v in cols.items()}
 
     def restrict(dim: str, keep: Any) -> None:
         nonlocal scope

@@ -331,7 +331,7 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
         if pub is not None:
             current = next(d for d in draws if d["current"])
             res = results.results_record(conn, current["id"])
-            if canonical_json(res) != canonical_json(pub["results"]):
+            if ledger.canonical(res) != ledger.canonical(pub["results"]):
                 raise verify.fail("publish.db_result_changed", task=task_no, uscc=_first_difference(res, pub["results"]))
             if bundle_data is not None and bundle_data["seal"] != pub["seal"]:
                 raise VerificationError(detail=i18n.lazy("publish.bundle_not_db", task=task_no))

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, text
 from .assignment import ALGORITHM as ASSIGN_ALGORITHM
 from .assignment import AssignInputs, DepartmentSeats, Entities, Officers, Pairs, TeamRules
 from .errors import NotFound
-from .sampling import canonical_json
+from .ledger import canonical as canonical_json
 from .taskspec import TaskSpec
 
 UNLIMITED = 1_000_000

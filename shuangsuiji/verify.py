@@ -169,7 +169,7 @@ def verify_teams(rec: Mapping[str, Any], doc: Mapping[str, Any]) -> None:
     """Re-run the assignment from the sealed input document and compare the teams."""
     from . import assignment, teams
 
-    digest = hashlib.sha256(sampling.canonical_json(dict(doc))).hexdigest()
+    digest = hashlib.sha256(ledger.canonical(dict(doc))).hexdigest()
     if digest != rec["assign_input_digest"]:
         raise fail("verify.assign_input", round=rec["round"])
     if [u for u, _ in doc["entities"]] != [x["uscc"] for x in rec["drawn"]]:
