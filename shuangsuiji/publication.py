@@ -79,7 +79,7 @@ def publish(store: Store, task_no: str, out_dir: str | Path, *, actor: str, lang
             pop_sha, pop_count = bundle.write_population_file(conn, task["id"], staging / pop_name)
             body = bundle.publication_content(conn, task, res, {"name": pop_name, "sha256": pop_sha,
                                                                 "rows": pop_count})
-            del res
+            del res  # with the body below: a provincial task's results are re-read for the bulletin, not kept twice
             seq = ledger.append(conn, department_id=task["department_id"], task_id=task["id"], kind="publication",
                                 body=body)
             del body

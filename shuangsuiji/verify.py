@@ -101,7 +101,6 @@ def verify_draw_record(rec: Mapping[str, Any], commitment: str, strata: Sequence
     if seed.hex() != rec["seed"]:
         raise fail("verify.seed", round=rec["round"], found=rec["seed"], expected=seed.hex())
     key = sampling.subkey(seed, "entity")
-    per_stratum: dict[int, int] = {}
     results = []
     for i, s in enumerate(rec["strata"]):
         if s["key"] != strata[i]["key"] or s["quota"] != strata[i]["quota"] or s["size"] != strata[i]["size"]:
