@@ -108,7 +108,7 @@ def _match(values: list[Any], codes: np.ndarray, keep: Any) -> np.ndarray:
 
 
 def _ids(conn: Connection, sql: str, **params: Any) -> np.ndarray:
-    return np.array(sorted({int(r[0]) for r in conn.execute(text(sql), params)}), dtype=np.int64)
+    return np.unique(np.array(conn.execute(text(sql), params).scalars().all(), dtype=np.int64))
 
 
 def _history_exclusions(conn: Connection, spec: TaskSpec, task_id: int, plan_id: int, as_of: date,
@@ -152,6 +152,22 @@ def _rows_of(sorted_ids: np.ndarray, wanted: np.ndarray | None) -> np.ndarray:
     pos = pos[ok]
     hit[pos[sorted_ids[pos] == wanted[ok]]] = True
     return hit
+
+
+def _dense_codes(combined: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(combined, return_inverse=True)`` for values in ``[0, bound)``, in linear
+    time when the bound is small enough for a presence table.
+
+    >>> [a.tolist() for a in _dense_codes(np.array([5, 2, 5, 9]), 10)]
+    [[2, 5, 9], [1, 0, 1, 2]]
+    """
+    if bound > 4 * len(combined) + 4096:
+        uniq, inverse = np.unique(combined, return_inverse=True)
+        return uniq, inverse.ravel()
+    present = np.zeros(bound, dtype=bool)
+    present[combined] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present), rank[combined]
 
 
 def stratum_key(dims: Sequence[str], values: Sequence[Any]) -> str:
@@ -209,7 +225,7 @@ def build(conn: Connection, spec: TaskSpec, *, task_id: int, plan_id: int, as_of
         combined = np.zeros(len(el), dtype=np.int64)
         for codes, r in zip(per_dim, radix):
             combined = combined * r + codes
-        uniq, inverse = np.unique(combined, return_inverse=True)
+        uniq, inverse = _dense_codes(combined, int(np.prod(radix, dtype=object)))
         keys, risks = [], []
         for u in uniq.tolist():
             parts = []

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from shuangsuiji import importer, ledger, sampling, tasks
@@ -131,3 +133,15 @@ def test_infeasible_teams_explain_and_write_nothing(store: Store, tmp_path: Path
     assert "qualif" in info.value.message("en")
     assert q(store, "SELECT count(*) FROM draw")[0][0] == 0
     assert q(store, "SELECT state FROM task")[0][0] == "frozen"
+
+
+@given(st.lists(st.integers(0, 5000), max_size=300), st.integers(0, 3))
+def test_dense_stratum_codes_match_numpy_unique(values: list[int], spare: int) -> None:
+    from shuangsuiji.population import _dense_codes
+
+    combined = np.array(values, dtype=np.int64)
+    bound = (max(values) + 1 if values else 1) * (1 + spare * 10_000)
+    uniq, inverse = _dense_codes(combined, bound)
+    ref_u, ref_i = np.unique(combined, return_inverse=True)
+    assert uniq.tolist() == ref_u.tolist()
+    assert inverse.tolist() == ref_i.ravel().tolist()
