@@ -108,8 +108,8 @@ def run_pipeline(url: str, city: synth.City, work: Path, *, say: Any = print) ->
         f.time("import history", importer.import_file, store, "history", city.history_csv)
         f.time("registry digest (entities)", registry.digest, store, "entities")
         if store.dialect == "sqlite":
-            f.stages["raw sqlite3 column read"], f.stages["population.read_columns"] = _column_reads(store, url)
-            f.peaks["raw sqlite3 column read"] = f.peaks["population.read_columns"] = peak_mb()
+            for name, secs in zip(_READS, _column_reads(url)):
+                f.stages[name], f.peaks[name] = secs, peak_mb()
         with store.atomic() as conn:
             conn.execute(text("UPDATE inspector SET capacity = NULL"))
             dept = conn.execute(text("SELECT name FROM department ORDER BY id LIMIT 1")).scalar_one()
@@ -148,31 +148,34 @@ while block := cur.fetchmany(200_000):
 np.array(cols[0], dtype=np.int64), np.array(cols[1], dtype="S18"), np.array(cols[2], bool), np.array(cols[3], bool)
 print(time.perf_counter() - t)
 """
-_OUR_READ = """
+_SNAPSHOT_READ = """
 import sys, time
-from shuangsuiji import population, taskspec
+from shuangsuiji import snapshot
 from shuangsuiji.store import Store
-spec = taskspec.parse({"task_no": "x", "name": "x", "plan": "x", "department": "x",
-                       "strata": {"by": ["risk", "region"]}, "sizes": {"ratio": "5%"}})
 store = Store("sqlite:///" + sys.argv[1])
-t = time.perf_counter()
 conn = store.read()
-population.read_columns(conn, spec)
-print(time.perf_counter() - t)
+t = time.perf_counter()
+cols = snapshot.{call}
+elapsed = time.perf_counter() - t
+assert cols is not None and len(cols) > 0, "no current snapshot"
+print(elapsed)
 """
+_READS = ("raw sqlite3 column read", "snapshot load (freeze's read)", "snapshot rebuild from table")
 
 
-def _column_reads(store: Store, url: str) -> tuple[float, float]:
-    """A raw sqlite3 cursor read of the draw's columns into numpy vs the library's reader,
-    each in a fresh process so that neither pays for the other's memory."""
+def _column_reads(url: str) -> list[float]:
+    """A raw sqlite3 cursor read of the draw's columns into numpy, the snapshot load a freeze
+    does, and a rebuild of the snapshot from the table (what an import adds), each in a fresh
+    process so that none pays for another's memory."""
     import subprocess
 
     path = url.split("sqlite:///", 1)[1]
     times = []
-    for code in (_RAW_READ, _OUR_READ):
+    for code in (_RAW_READ, _SNAPSHOT_READ.format(call="load(conn, snapshot.current_id(conn))"),
+                 _SNAPSHOT_READ.format(call="read(conn)")):
         out = subprocess.run([sys.executable, "-c", code, path], check=True, capture_output=True, text=True)
         times.append(float(out.stdout.strip().splitlines()[-1]))
-    return times[0], times[1]
+    return times
 
 
 def _results_file(store: Store, path: Path) -> None:
@@ -202,8 +205,8 @@ def report(label: str, f: Figures, b: float, i0: float | None) -> None:
     print(f"  verify = {f.stages['verify (bundle + population)']:.2f} s = "
           f"{f.stages['verify (bundle + population)'] / f.stages['draw + assign + seal']:.2f} × draw   (target ≤ 1)")
     if "raw sqlite3 column read" in f.stages:
-        r = f.stages["population.read_columns"] / f.stages["raw sqlite3 column read"]
-        print(f"  column read for the draw = {r:.2f} × raw sqlite3 cursor into numpy   (target ≤ 1.5)")
+        r = f.stages[_READS[1]] / f.stages[_READS[0]]
+        print(f"  column read for the draw (snapshot load) = {r:.2f} × raw sqlite3 cursor into numpy   (target ≤ 1.5)")
     if i0:
         print(f"  import entities = {f.stages['import entities']:.2f} s = {f.stages['import entities'] / i0:.2f} × I0   (target ≤ 4)")
     print(f"  peak memory {max(f.peaks.values()):.0f} MB   (target ≤ 4096 MB)")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from shuangsuiji import i18n, importer, registry
+from shuangsuiji import i18n, importer, registry, snapshot
 from shuangsuiji.formats import KINDS
 
 from .common import Context, console, RichReporter, emit_json, handle_errors, json_option, pass_ctx, say
@@ -112,6 +112,18 @@ def digest_cmd(ctx: Context, as_json: bool) -> None:
         click.echo(f"{d.kind:<11} {d.rows:>10}  {d.sha256}")
 
 
+@registry_group.command("snapshot")
+@pass_ctx
+@handle_errors
+def snapshot_cmd(ctx: Context) -> None:
+    """重建冻结所用的主体名录快照 / rebuild the entity snapshot that freezes read.
+
+    导入主体后自动重建，任何改动都会使其失效；仅在 audit 报告快照不一致时需要手动运行。
+    Rebuilt by every entity import and retired by any edit; run it only when audit reports a mismatch.
+    """
+    say("cli.snapshot_done", rows=snapshot.rebuild(ctx.store()))
+
+
 def register(cli: click.Group) -> None:
     for cmd in (init_cmd, import_cmd, export_cmd, registry_group):
         cli.add_command(cmd)
@@ -127,6 +139,7 @@ i18n.register({
     "cli.new_unit": {"zh": "  新单位：{name}", "en": "  new unit: {name}"},
     "cli.change": {"zh": "  变更 {key} {field}：{old} → {new}", "en": "  changed {key} {field}: {old} → {new}"},
     "cli.more_changes": {"zh": "  ……另有 {count} 处变更", "en": "  … and {count} more changes"},
+    "cli.snapshot_done": {"zh": "主体名录快照已重建：{rows} 个主体", "en": "entity snapshot rebuilt: {rows} entities"},
     "cli.export_done": {"zh": "已导出 {rows} 行到 {file}", "en": "exported {rows} rows to {file}"},
     "stats.col_group": {"zh": "统计项", "en": "breakdown"},
     "stats.col_value": {"zh": "取值", "en": "value"},

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, text, update
 
-from . import i18n
+from . import i18n, snapshot
 from .codes import cert as cert_code
 from .codes import entity_id, gb2260, gb4754, ric
 from .codes import enums
@@ -581,6 +581,8 @@ def import_file(store: Store, kind: str, path: str | Path, *, encoding: str | No
             if parser.problems:
                 raise InputError(sorted(parser.problems, key=lambda p: p.line), file=path.name)
             writer.finish(replace)
+            if kind == "entities" and not dry_run and snapshot.current_id(conn) is None:
+                snapshot.refresh(conn)
             conn.execute(update(ImportBatch.__table__).where(ImportBatch.__table__.c.id == batch_id).values(
                 rows=report.rows, inserted=report.inserted, updated=report.updated,
                 unchanged=report.unchanged, retired=report.retired))

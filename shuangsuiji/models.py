@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -293,4 +293,34 @@ class Bundle(SQLModel, table=True):
     created_at: datetime
 
 
+class EntitySnapshot(SQLModel, table=True):
+    """A columnar copy of the entity registry (see :mod:`shuangsuiji.snapshot`)."""
+
+    __tablename__ = "entity_snapshot"
+    id: int | None = Field(default=None, primary_key=True)
+    rows: int
+    meta: str = Field(sa_column=Column(Text, nullable=False))
+    built_at: datetime
+
+
+class EntitySnapshotPart(SQLModel, table=True):
+    """One column of a snapshot, a block of rows at a time (zlib of little-endian numpy data)."""
+
+    __tablename__ = "entity_snapshot_part"
+    snapshot_id: int = Field(foreign_key="entity_snapshot.id", primary_key=True)
+    name: str = Field(max_length=40, primary_key=True)
+    chunk: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class SnapshotState(SQLModel, table=True):
+    """The one snapshot that matches the entity table now; triggers on ``entity`` clear it."""
+
+    __tablename__ = "snapshot_state"
+    id: int = Field(primary_key=True)
+    snapshot_id: int | None = None
+
+
 Index("ix_inspection_entity_date", Inspection.entity_id, Inspection.inspected_on)
+Index("ix_entity_last_inspected", Entity.last_inspected, sqlite_where=text("last_inspected IS NOT NULL"),
+      postgresql_where=text("last_inspected IS NOT NULL"))

@@ -1,7 +1,8 @@
-"""The eligible population of a task: read columns, apply the filter, exclusions and strata.
+"""The eligible population of a task: apply the filter, exclusions and strata to the registry.
 
-Only the columns a task needs are read, through the DBAPI cursor in blocks, into numpy
-arrays; exclusions that depend on history are computed in SQL and come back as id lists.
+The registry comes as numpy columns from the entity snapshot (:mod:`.snapshot`), in
+ascending USCC order; exclusions that depend on history are computed in SQL and come back
+as id lists.
 Every excluded entity gets exactly one reason, the first that applies in the order of
 :data:`EXCLUSION_ORDER`, so the reason counts add up to the excluded total.
 """
@@ -15,10 +16,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, text
 
+from . import snapshot
 from .taskspec import TaskSpec
 
 EXCLUSION_ORDER = ("not_in_operation", "disabled", "recently_inspected", "annual_cap", "drawn_in_plan")
-BLOCK = 200_000
 
 
 @dataclass
@@ -26,80 +27,12 @@ class Population:
     """Eligible entities (by stratum) and excluded ones (by reason), as numpy arrays."""
 
     ids: np.ndarray            # int64 entity ids, eligible only
-    usccs: np.ndarray          # S18
+    usccs: np.ndarray          # S18, ascending byte order
     stratum_of: np.ndarray     # int32 index into stratum_keys
     stratum_keys: list[str]
     stratum_risk: list[str]    # the risk class of each stratum ('' when not stratified by risk)
     in_scope: int              # entities matching the filter (before exclusions)
     excluded: dict[str, np.ndarray] = field(default_factory=dict)  # reason -> entity ids
-
-
-def _dims_sql(dims: Sequence[str]) -> list[str]:
-    sql = {"risk": "coalesce(risk, '-')", "region": "region", "unit": "coalesce(unit_id, -1)",
-           "industry": "coalesce(industry, '')", "entity_type": "entity_type"}
-    return [sql[d] for d in dims]
-
-
-def read_columns(conn: Connection, spec: TaskSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                                             dict[str, tuple[np.ndarray, list[Any]]]]:
-    """ids, usccs, operating, enabled, and the filter/stratum columns the task needs, each
-    as small-int codes with its distinct values (coded block by block, so 10 million
-    repeated strings are never held at once)."""
-    dims = list(dict.fromkeys([*spec.strata,
-                               *(["entity_type"] if spec.entity_types else []),
-                               *(["region"] if spec.regions else []),
-                               *(["industry"] if spec.industries else []),
-                               *(["unit"] if spec.units else []),
-                               *(["risk"] if spec.risk else [])]))
-    extra = _dims_sql(dims) + (["tags"] if spec.tags_any else [])
-    cols = ", ".join(["id", "uscc", "CASE WHEN status = 'active' THEN 1 ELSE 0 END + "
-                      "CASE WHEN enabled THEN 2 ELSE 0 END", *extra])
-    raw = conn.connection.driver_connection
-    # PostgreSQL: a named (server-side) cursor, or psycopg would hold all 10 million rows at once
-    named = conn.dialect.name == "postgresql"
-    cur = raw.cursor(name="shuangsuiji_population") if named else raw.cursor()  # type: ignore[union-attr]
-    cur.execute(f"SELECT {cols} FROM entity ORDER BY id")
-    ids_parts, uscc_parts, flag_parts = [], [], []
-    names = [*dims, *(["tags"] if spec.tags_any else [])]
-    coders = {name: _Coder() for name in names}
-    while True:
-        block = cur.fetchmany(BLOCK)
-        if not block:
-            break
-        columns = list(zip(*block))
-        del block
-        ids_parts.append(np.array(columns[0], dtype=np.int64))
-        uscc_parts.append(np.array(columns[1], dtype="S18"))
-        flag_parts.append(np.array(columns[2], dtype=np.int8))
-        for name, col in zip(names, columns[3:]):
-            coders[name].add(col)
-    cur.close()
-    if not ids_parts:
-        empty = np.zeros(0, dtype=np.int64)
-        return (empty, np.zeros(0, dtype="S18"), np.zeros(0, bool), np.zeros(0, bool),
-                {n: c.result() for n, c in coders.items()})
-    flags = np.concatenate(flag_parts)
-    return (np.concatenate(ids_parts), np.concatenate(uscc_parts), (flags & 1).astype(bool), (flags & 2).astype(bool),
-            {n: c.result() for n, c in coders.items()})
-
-
-class _Coder:
-    """Small-int codes for a column of repeated values, fed a block at a time; values are
-    numbered in order of first appearance."""
-
-    def __init__(self) -> None:
-        self.lookup: dict[Any, int] = {}
-        self.parts: list[np.ndarray] = []
-
-    def add(self, values: Sequence[Any]) -> None:
-        lookup = self.lookup
-        for v in dict.fromkeys(values):
-            lookup.setdefault(v, len(lookup))
-        self.parts.append(np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values)))
-
-    def result(self) -> tuple[np.ndarray, list[Any]]:
-        codes = np.concatenate(self.parts) if self.parts else np.zeros(0, np.int32)
-        return codes, list(self.lookup)
 
 
 def _match(values: list[Any], codes: np.ndarray, keep: Any) -> np.ndarray:
@@ -142,16 +75,20 @@ def _history_exclusions(conn: Connection, spec: TaskSpec, task_id: int, plan_id:
     return out
 
 
-def _rows_of(sorted_ids: np.ndarray, wanted: np.ndarray | None) -> np.ndarray:
-    """Boolean mask of the rows whose id is in ``wanted`` (``sorted_ids`` ascending)."""
-    hit = np.zeros(len(sorted_ids), dtype=bool)
-    if wanted is None or not len(wanted) or not len(sorted_ids):
-        return hit
-    pos = np.searchsorted(sorted_ids, wanted)
-    ok = pos < len(sorted_ids)
-    pos = pos[ok]
-    hit[pos[sorted_ids[pos] == wanted[ok]]] = True
-    return hit
+def _rows_of(ids: np.ndarray, wanted: np.ndarray | None) -> np.ndarray:
+    """Boolean mask of the rows whose id is in ``wanted``.
+
+    >>> _rows_of(np.array([7, 3, 9]), np.array([9, 3, 12])).tolist()
+    [False, True, True]
+    """
+    if wanted is None or not len(wanted) or not len(ids):
+        return np.zeros(len(ids), dtype=bool)
+    top = int(ids.max()) + 1
+    if top > 4 * len(ids) + 4096 or int(ids.min()) < 0:
+        return np.isin(ids, wanted)
+    table = np.zeros(top, dtype=bool)
+    table[wanted[(wanted >= 0) & (wanted < top)]] = True
+    return table[ids]
 
 
 def _dense_codes(combined: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
@@ -185,7 +122,9 @@ def stratum_key(dims: Sequence[str], values: Sequence[Any]) -> str:
 
 def build(conn: Connection, spec: TaskSpec, *, task_id: int, plan_id: int, as_of: date,
           unit_names: dict[int, str]) -> Population:
-    ids, usccs, operating, enabled, coded = read_columns(conn, spec)
+    snap = snapshot.current(conn)
+    ids, usccs, coded = snap.ids, snap.usccs, snap.coded
+    operating, enabled = (snap.flags & 1).astype(bool), (snap.flags & 2).astype(bool)
     n = len(ids)
     scope = np.ones(n, dtype=bool)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from . import bulletin, bundle, clock, i18n, ledger, results, verify, workdays
+from . import bulletin, bundle, clock, i18n, ledger, results, snapshot, verify, workdays
 from .errors import StateError, VerificationError
 from .estimate import estimate
 from .importer import bulk_insert
@@ -383,7 +383,12 @@ def audit(store: Store) -> list[str]:
                               "ORDER BY d.id")).all()
     task_nos = [t for (t,) in conn.execute(text("SELECT task_no FROM task WHERE state IN ('drawn', 'published') ORDER BY id"))]
     chains = {name: ledger.entries(conn, did) for did, name in depts}
+    snapshot_ok = snapshot.check(conn)
     conn.rollback()
+    if snapshot_ok is False:
+        raise verify.fail("publish.snapshot_changed")
+    if snapshot_ok:
+        checks.append(i18n.text("publish.ok_snapshot"))
     for name, chain in chains.items():
         ledger.verify_chain(chain)
         checks.append(i18n.text("publish.ok_chain_dept", department=name, n=len(chain)))
@@ -416,5 +421,8 @@ i18n.register({
     "publish.db_no_publication": {"zh": "任务 {task} 的公示条目不在数据库台账中（已被删除？）",
                                   "en": "task {task}: its publication entry is missing from the database ledger (deleted?)"},
     "publish.bundle_not_db": {"zh": "该审计包不是数据库中任务 {task} 的公示审计包", "en": "this bundle is not the database's publication bundle of task {task}"},
+    "publish.snapshot_changed": {"zh": "主体名录快照与检查对象名录库不一致（快照被改动或触发器被删除）；下次冻结前请运行 `shuangsuiji registry snapshot` 重建",
+                                 "en": "the entity snapshot differs from the registry (edited, or its triggers dropped); rebuild it with `shuangsuiji registry snapshot` before the next freeze"},
+    "publish.ok_snapshot": {"zh": "主体名录快照与名录库一致", "en": "entity snapshot matches the registry"},
     "publish.ok_db_results": {"zh": "数据库检查结果与公示审计包一致", "en": "database results match the published bundle"},
 })

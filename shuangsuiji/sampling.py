@@ -496,18 +496,24 @@ def _grouped_digests(ids: np.ndarray, codes: np.ndarray, n_strata: int) -> list[
     n, w = len(ids), ids.dtype.itemsize
     if n == 0:
         return [hashlib.sha256(b"").hexdigest()] * n_strata
-    cw = codes.dtype.itemsize
-    comp = np.empty((n, w + cw), np.uint8)
-    comp[:, :w] = ids.view(np.uint8).reshape(n, w)
-    comp[:, w:] = codes.astype(f">u{cw}").view(np.uint8).reshape(n, cw)
-    comp = np.sort(comp.view(f"S{w + cw}").ravel()).view(np.uint8).reshape(n, w + cw)
-    sid = np.ascontiguousarray(comp[:, :w]).view(f"S{w}").ravel()
-    same = sid[1:] == sid[:-1]
-    if same.any():
-        raise EntityIdError("sampling.id.duplicate", value=repr(sid[int(np.argmax(same))]))
-    sorted_codes = np.ascontiguousarray(comp[:, w:]).view(f">u{cw}").ravel()
-    del comp
-    order = np.argsort(sorted_codes.astype(codes.dtype), kind="stable")
+    if bool((ids[1:] > ids[:-1]).all()):
+        # already strictly ascending (a frozen snapshot): distinct, and a stable grouping
+        # by stratum keeps every stratum in order
+        sid = ids
+        order = np.argsort(codes, kind="stable")
+    else:
+        cw = codes.dtype.itemsize
+        comp = np.empty((n, w + cw), np.uint8)
+        comp[:, :w] = ids.view(np.uint8).reshape(n, w)
+        comp[:, w:] = codes.astype(f">u{cw}").view(np.uint8).reshape(n, cw)
+        comp = np.sort(comp.view(f"S{w + cw}").ravel()).view(np.uint8).reshape(n, w + cw)
+        sid = np.ascontiguousarray(comp[:, :w]).view(f"S{w}").ravel()
+        same = sid[1:] == sid[:-1]
+        if same.any():
+            raise EntityIdError("sampling.id.duplicate", value=repr(sid[int(np.argmax(same))]))
+        sorted_codes = np.ascontiguousarray(comp[:, w:]).view(f">u{cw}").ravel()
+        del comp
+        order = np.argsort(sorted_codes.astype(codes.dtype), kind="stable")
     buf = np.empty((n, w + 1), np.uint8)
     buf[:, :w] = sid[order].view(np.uint8).reshape(n, w)
     buf[:, w] = 0x0A

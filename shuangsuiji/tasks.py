@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, insert, select, text, update
 
-from . import assignment, clock, i18n, ledger, population, sampling, teams
+from . import assignment, clock, i18n, ledger, population, sampling, snapshot, teams
 from .errors import NotFound, SealedError, StateError, ValidationError
 from .importer import bulk_insert
 from .models import Draw, DrawStratum, Plan, Task, TaskExclusion, TaskStratum
@@ -149,14 +149,6 @@ def _quota_rule(spec: TaskSpec, risk: str, key: str) -> dict[str, Any]:
     return {"ratio": ratio}
 
 
-def _pack_ids(arr: np.ndarray) -> bytes:
-    return zlib.compress(np.ascontiguousarray(arr, dtype="<i8").tobytes(), 1)
-
-
-def _pack_usccs(arr: np.ndarray) -> bytes:
-    return zlib.compress(np.ascontiguousarray(arr, dtype="S18").tobytes(), 1)
-
-
 def unpack_ids(blob: bytes) -> np.ndarray:
     return np.frombuffer(zlib.decompress(blob), dtype="<i8").astype(np.int64)
 
@@ -193,19 +185,19 @@ def freeze(store: Store, task_no: str, *, as_of: date | None = None, reporter: R
         commit_obj = {"algorithm": sampling.ALGORITHM, "parameters": params,
                       "strata": [{"key": s.key, "size": s.size, "quota": s.quota, "digest": s.digest}
                                  for s in summaries]}
-        rows = []
-        grouped = np.argsort(stratum_of, kind="stable")
+        # rows come in ascending USCC order, so a stable grouping leaves each stratum sorted
+        grouped = np.argsort(stratum_of.astype(np.int16 if len(keys) < 2**15 else np.int32), kind="stable")
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        for i, s in enumerate(summaries):
-            idx = grouped[bounds[i]:bounds[i + 1]]
-            members = pop.usccs[idx]
-            o = np.argsort(members, kind="stable")
-            rows.append((t["id"], i, s.key, s.size, s.quota, s.digest, _pack_usccs(members[o]),
-                         _pack_ids(pop.ids[idx][o])))
+        parts = [grouped[bounds[i]:bounds[i + 1]] for i in range(len(summaries))]
+        packed = snapshot.compress_all([pop.usccs[idx] for idx in parts] + [pop.ids[idx] for idx in parts])
+        rows = [(t["id"], i, s.key, s.size, s.quota, s.digest, packed[i], packed[len(parts) + i])
+                for i, s in enumerate(summaries)]
+        del packed
         bulk_insert(conn, "task_stratum", ("task_id", "idx", "key", "size", "quota", "digest", "members",
                                            "member_ids"), rows)
         bulk_insert(conn, "task_exclusion", ("task_id", "reason", "count", "members"),
-                    [(t["id"], r, int(len(ids)), _pack_ids(ids)) for r, ids in pop.excluded.items()])
+                    [(t["id"], r, int(len(ids)), blob) for (r, ids), blob in
+                     zip(pop.excluded.items(), snapshot.compress_all(list(pop.excluded.values())))])
         conn.execute(update(Task.__table__).where(Task.__table__.c.id == t["id"]).values(
             state="frozen", commitment=commit_hex, frozen_at=_now(), spec=spec.to_toml(),
             commit_object=sampling.canonical_json(commit_obj).decode("utf-8")))
@@ -240,8 +232,10 @@ def load_frozen(conn: Connection, task_id: int) -> tuple[np.ndarray, np.ndarray,
     """usccs, entity ids, stratum index per row, stratum keys, quotas, digests."""
     rows = conn.execute(text("SELECT idx, key, size, quota, digest, members, member_ids FROM task_stratum "
                              "WHERE task_id = :t ORDER BY idx"), {"t": task_id}).all()
-    usccs = [unpack_usccs(r[5]) for r in rows]
-    ids = [unpack_ids(r[6]) for r in rows]
+    raw = snapshot.decompress_all([r[5] for r in rows] + [r[6] for r in rows])
+    usccs = [np.frombuffer(b, dtype="S18") for b in raw[:len(rows)]]
+    ids = [np.frombuffer(b, dtype="<i8").astype(np.int64) for b in raw[len(rows):]]
+    del raw
     stratum_of = [np.full(len(u), i, dtype=np.int32) for i, u in enumerate(usccs)]
     if not rows:
         return np.zeros(0, "S18"), np.zeros(0, np.int64), np.zeros(0, np.int32), [], [], []
