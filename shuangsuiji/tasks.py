@@ -8,6 +8,7 @@ A sealed draw is never overwritten: a re-draw needs a reason and adds a new roun
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import zlib
@@ -277,7 +278,7 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
         reporter.advance()
         sel = result.selected
         drawn_uscc = [u.decode() for u in usccs[sel].tolist()]
-        doc = teams.collect(conn, spec, drawn_uscc, as_of)
+        doc = teams.collect(conn, spec, drawn_uscc, as_of, entity_ids=ids[sel].tolist())
         inputs, rules = teams.to_arrays(doc)
         try:
             assigned = assignment.assign(inputs, rules, assignment.derive_key(seed))
@@ -285,10 +286,11 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
             raise _named(exc, doc["departments"]) from None
         reporter.advance()
         blob, input_digest = teams.encode(doc)
-        record = draw_record(t["commitment"], round_no, public_value, source, seed.hex(), reason,
-                             result.strata, drawn_uscc, [int(x) for x in stratum_of[sel].tolist()],
-                             [int(x) for x in result.tickets[sel].tolist()], doc, assigned, input_digest)
-        seal = ledger.seal_of(record)
+        record = draw_record_text(t["commitment"], round_no, public_value, source, seed.hex(), reason,
+                                  result.strata, drawn_uscc, [int(x) for x in stratum_of[sel].tolist()],
+                                  [int(x) for x in result.tickets[sel].tolist()], doc, assigned, input_digest)
+        seal = hashlib.sha256(record).hexdigest()
+        del record
         if previous is not None:
             conn.execute(update(Draw.__table__).where(Draw.__table__.c.id == previous[0]).values(current=False))
         draw_id = int(conn.execute(insert(Draw.__table__).values(
@@ -298,22 +300,16 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
         bulk_insert(conn, "draw_stratum", ("draw_id", "idx", "threshold_ticket", "threshold_id"),
                     [(draw_id, i, None if s.threshold_ticket is None else f"{s.threshold_ticket:016x}", s.threshold_id)
                      for i, s in enumerate(result.strata)])
+        drawn_ids = ids[sel].tolist()
         bulk_insert(conn, "draw_entity", ("draw_id", "entity_id", "stratum", "rank", "ticket"),
-                    [(draw_id, int(e), int(s), r, f"{tk:016x}") for r, (e, s, tk) in enumerate(zip(
-                        ids[sel].tolist(), stratum_of[sel].tolist(), result.tickets[sel].tolist()))], plain=True)
+                    list(zip([draw_id] * len(sel), drawn_ids, stratum_of[sel].tolist(), range(len(sel)),
+                             [f"{tk:016x}" for tk in result.tickets[sel].tolist()])), plain=True)
         cert_to_id = {c: int(i) for c, i in conn.execute(text("SELECT cert_no, id FROM inspector"))}
-        certs = doc["officers"]
-        team_rows = []
-        for row_i, eid in enumerate(ids[sel].tolist()):
-            for seat, off in enumerate(assigned.teams[row_i].tolist()):
-                team_rows.append((draw_id, int(eid), seat, cert_to_id[certs[off][0]], "leader" if seat == 0 else "member"))
-            base = assigned.teams.shape[1]
-            for j, off in enumerate(assigned.experts[row_i].tolist() if assigned.experts.size else []):
-                if off >= 0:
-                    team_rows.append((draw_id, int(eid), base + j, cert_to_id[certs[off][0]], "expert"))
-        bulk_insert(conn, "draw_team", ("draw_id", "entity_id", "seat", "inspector_id", "role"), team_rows, plain=True)
-        bulk_insert(conn, "result", ("draw_id", "entity_id", "codes", "action", "remarks", "state", "entered_by", "version"),
-                    [(draw_id, int(e), "", "", "", "pending_entry", "", 0) for e in ids[sel].tolist()], plain=True)
+        bulk_insert(conn, "draw_team", ("draw_id", "entity_id", "seat", "inspector_id", "role"),
+                    _team_rows(draw_id, ids[sel], assigned, [cert_to_id[o[0]] for o in doc["officers"]]), plain=True)
+        conn.execute(text("INSERT INTO result (draw_id, entity_id, codes, action, remarks, state, entered_by, version) "
+                          "SELECT draw_id, entity_id, '', '', '', 'pending_entry', '', 0 FROM draw_entity "
+                          "WHERE draw_id = :d ORDER BY rank"), {"d": draw_id})
         conn.execute(update(Task.__table__).where(Task.__table__.c.id == t["id"]).values(state="drawn"))
         seq = ledger.append(conn, department_id=t["department_id"], task_id=t["id"], kind="draw",
                             body={"task_no": task_no, "round": round_no, "draw_seal": seal,
@@ -322,6 +318,27 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
     return DrawSummary(task_no=task_no, round_no=round_no, source=source, public_value=public_value,
                        seed=seed.hex(), seal=seal, drawn=len(sel), strata=result.strata, bundle_seq=seq,
                        superseded=None if previous is None else int(previous[1]))
+
+
+def _team_rows(draw_id: int, entity_ids: np.ndarray, assigned: assignment.Assignment,
+               inspector_ids: list[int]) -> list[tuple[Any, ...]]:
+    """draw_team rows, entity by entity: the seats in order (the first leads), then the experts."""
+    n, k = assigned.teams.shape
+    officer = np.array(inspector_ids, dtype=np.int64)
+    row = np.repeat(np.arange(n), k)
+    seat = np.tile(np.arange(k), n)
+    who = officer[assigned.teams.ravel()] if n else np.zeros(0, np.int64)
+    role = np.tile(np.array(["leader"] + ["member"] * (k - 1), dtype=object), n)
+    if assigned.experts.size:
+        e = assigned.experts.shape[1]
+        picked = assigned.experts.ravel() >= 0
+        row = np.concatenate([row, np.repeat(np.arange(n), e)[picked]])
+        seat = np.concatenate([seat, np.tile(k + np.arange(e), n)[picked]])
+        who = np.concatenate([who, officer[assigned.experts.ravel()[picked]]])
+        role = np.concatenate([role, np.full(int(picked.sum()), "expert", dtype=object)])
+        order = np.argsort(row, kind="stable")
+        row, seat, who, role = row[order], seat[order], who[order], role[order]
+    return list(zip([draw_id] * len(row), entity_ids[row].tolist(), seat.tolist(), who.tolist(), role.tolist()))
 
 
 def _named(exc: assignment.AssignmentInfeasible, departments: list[str]) -> assignment.AssignmentInfeasible:
@@ -343,6 +360,14 @@ def draw_record(commitment: str, round_no: int, public_value: str, source: str, 
         members = [officers[o][0] for o in assigned.teams[row_i].tolist()]
         experts = [officers[o][0] for o in (assigned.experts[row_i].tolist() if assigned.experts.size else []) if o >= 0]
         team_list.append({"uscc": u, "leader": members[0], "members": members, "experts": experts})
+    return {**_record_head(commitment, round_no, public_value, source, seed_hex, reason, strata, input_digest),
+            "drawn": [{"uscc": u, "stratum": s, "ticket": f"{tk:016x}"}
+                      for u, s, tk in zip(drawn_uscc, drawn_stratum, drawn_tickets)],
+            "teams": team_list}
+
+
+def _record_head(commitment: str, round_no: int, public_value: str, source: str, seed_hex: str,
+                 reason: str | None, strata: list[sampling.StratumResult], input_digest: str) -> dict[str, Any]:
     return {
         "algorithm": sampling.ALGORITHM, "assign_algorithm": assignment.ALGORITHM,
         "commitment": commitment, "round": round_no, "public_value": public_value, "source": source,
@@ -350,11 +375,39 @@ def draw_record(commitment: str, round_no: int, public_value: str, source: str, 
         "strata": [{"key": s.key, "size": s.size, "quota": s.quota,
                     "threshold_ticket": None if s.threshold_ticket is None else f"{s.threshold_ticket:016x}",
                     "threshold_id": s.threshold_id} for s in strata],
-        "drawn": [{"uscc": u, "stratum": s, "ticket": f"{tk:016x}"}
-                  for u, s, tk in zip(drawn_uscc, drawn_stratum, drawn_tickets)],
-        "teams": team_list,
-        "assign_input_digest": input_digest,
+        "drawn": [], "teams": [], "assign_input_digest": input_digest,
     }
+
+
+def draw_record_text(commitment: str, round_no: int, public_value: str, source: str, seed_hex: str,
+                     reason: str | None, strata: list[sampling.StratumResult], drawn_uscc: list[str],
+                     drawn_stratum: list[int], drawn_tickets: list[int], doc: dict[str, Any],
+                     assigned: assignment.Assignment, input_digest: str) -> bytes:
+    """``canonical_json(draw_record(…))``, with the half-million-row arrays formatted directly
+    instead of built as dicts and walked: entity IDs are plain ASCII without quote or
+    backslash (checked, else the general emitter runs), officers' certificate numbers are
+    emitted once each by the canonical emitter."""
+    args = (commitment, round_no, public_value, source, seed_hex, reason, strata)
+    joined = "".join(drawn_uscc)
+    if not assigned.teams.shape[1] or not joined.isascii() or '"' in joined or "\\" in joined:
+        return ledger.canonical(draw_record(*args, drawn_uscc, drawn_stratum, drawn_tickets, doc, assigned,
+                                            input_digest))
+    head = ledger.canonical(_record_head(*args, input_digest)).decode("utf-8")
+    drawn = ",".join(['{"stratum":%d,"ticket":"%016x","uscc":"%s"}' % row
+                      for row in zip(drawn_stratum, drawn_tickets, drawn_uscc)])
+    cert_list = [ledger.canonical(o[0]).decode("utf-8") for o in doc["officers"]]
+    certs = np.array(cert_list, dtype=object)
+    members = [",".join(r) for r in certs[assigned.teams].tolist()] if len(drawn_uscc) else []
+    leaders = certs[assigned.teams[:, 0]].tolist() if len(drawn_uscc) else []
+    if assigned.experts.size:
+        experts = [",".join([cert_list[o] for o in r if o >= 0]) for r in assigned.experts.tolist()]
+    else:
+        experts = [""] * len(drawn_uscc)
+    teams = ",".join(['{"experts":[%s],"leader":%s,"members":[%s],"uscc":"%s"}' % row
+                      for row in zip(experts, leaders, members, drawn_uscc)])
+    # both keys occur once, at the top level: inside strings a quote is always escaped
+    return head.replace('"drawn":[]', '"drawn":[' + drawn + "]", 1).replace(
+        '"teams":[]', '"teams":[' + teams + "]", 1).encode("utf-8")
 
 
 i18n.register({

@@ -26,8 +26,12 @@ from .taskspec import TaskSpec
 UNLIMITED = 1_000_000
 
 
-def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date) -> dict[str, Any]:
-    """Build the canonical assignment input for the drawn entities (in draw order)."""
+def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date,
+            entity_ids: list[int] | None = None) -> dict[str, Any]:
+    """Build the canonical assignment input for the drawn entities (in draw order).
+
+    ``entity_ids`` (the same entities' row ids, when known) makes the lookup of their units
+    a walk along the primary key instead of half a million probes of the USCC index."""
     departments = sorted({s.department for s in spec.seats}, key=lambda n: n.encode())
     dept_ids: dict[str, int] = {}
     for name in departments:
@@ -39,12 +43,11 @@ def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date
     units = {int(i): n for i, n in conn.execute(text("SELECT id, name FROM unit"))}
     ent_unit: dict[str, str] = {}
     ent_id: dict[str, int] = {}
-    for start in range(0, len(drawn_uscc), 5000):
-        part = drawn_uscc[start:start + 5000]
-        q = text("SELECT uscc, id, unit_id FROM entity WHERE uscc IN :u").bindparams(_expanding("u"))
-        for u, i, unit in conn.execute(q, {"u": part}):
-            ent_id[u] = int(i)
-            ent_unit[u] = units.get(unit, "") if unit is not None else ""
+    found = (_rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "id", sorted(entity_ids))
+             if entity_ids is not None else _rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "uscc", drawn_uscc))
+    for u, i, unit in found:
+        ent_id[u] = int(i)
+        ent_unit[u] = units.get(unit, "") if unit is not None else ""
     officers = []
     cert_of: dict[int, str] = {}
     for iid, cert, name, dept, unit, quals, status, cap, expert in conn.execute(text(
@@ -59,21 +62,23 @@ def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date
     drawn_ids = set(ent_id.values())
     uscc_of = {v: k for k, v in ent_id.items()}
     conflicts = sorted({(cert_of[i], uscc_of[e]) for i, e, vf, vt in conn.execute(text(
-        "SELECT inspector_id, entity_id, valid_from, valid_to FROM conflict"))
+        "SELECT inspector_id, entity_id, valid_from, valid_to FROM conflict")).all()
         if e in drawn_ids and i in cert_of and _valid(vf, vt, as_of)})
     previous: list[tuple[str, str]] = []
     if spec.rotation:
         cutoff = as_of - timedelta(days=spec.rotation_days)
         latest: dict[int, tuple[Any, int]] = {}
         for nid, eid, day in conn.execute(text("SELECT id, entity_id, inspected_on FROM inspection "
-                                               "WHERE inspected_on >= :c"), {"c": cutoff}):
+                                               "WHERE inspected_on >= :c"), {"c": cutoff}).all():
             if eid in drawn_ids:
                 key = (str(day), int(nid))
                 if eid not in latest or key > latest[eid]:
                     latest[eid] = key
         wanted = {nid: eid for eid, (_, nid) in latest.items()}
         if wanted:
-            for nid, iid in conn.execute(text("SELECT inspection_id, inspector_id FROM inspection_member")):
+            for nid, iid in conn.execute(text(
+                    "SELECT m.inspection_id, m.inspector_id FROM inspection_member m "
+                    "JOIN inspection n ON n.id = m.inspection_id WHERE n.inspected_on >= :c"), {"c": cutoff}).all():
                 if nid in wanted and iid in cert_of:
                     previous.append((cert_of[iid], uscc_of[wanted[nid]]))
     return {
@@ -89,6 +94,25 @@ def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date
     }
 
 
+def _rows_where_in(conn: Connection, select: str, column: str, values: list[Any]) -> list[tuple[Any, ...]]:
+    """``select WHERE column IN values`` for half a million values, through the DBAPI:
+    one ``= ANY`` array on PostgreSQL, SQLite in chunks under its variable limit."""
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "postgresql":
+            cur.execute(f"{select} WHERE {column} = ANY(%s)", (list(values),))
+            return list(cur.fetchall())
+        out: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), 30_000):
+            part = values[start:start + 30_000]
+            cur.execute(f"{select} WHERE {column} IN ({','.join('?' * len(part))})", part)
+            out += cur.fetchall()
+        return out
+    finally:
+        cur.close()
+
+
 def _expanding(name: str) -> Any:
     from sqlalchemy import bindparam
 
@@ -102,8 +126,23 @@ def _valid(vf: Any, vt: Any, day: date) -> bool:
 
 def encode(doc: dict[str, Any]) -> tuple[bytes, str]:
     """(zlib-compressed canonical JSON, its SHA-256 hex)."""
-    raw = canonical_json(doc)
+    raw = document_json(doc)
     return zlib.compress(raw, 6), hashlib.sha256(raw).hexdigest()
+
+
+def document_json(doc: dict[str, Any]) -> bytes:
+    """``canonical_json(doc)``, with the drawn entities formatted directly when their IDs are
+    plain ASCII without quote or backslash (each unit name goes through the canonical emitter
+    once). ``entities`` is the only top-level key of that name, and keys before it hold only
+    strings, in which a quote is always escaped."""
+    entities = doc["entities"]
+    joined = "".join(u for u, _ in entities)
+    if not entities or not joined.isascii() or '"' in joined or "\\" in joined:
+        return canonical_json(doc)
+    units = {u: canonical_json(u).decode("utf-8") for u in {u for _, u in entities}}
+    body = ",".join(['["%s",%s]' % (u, units[unit]) for u, unit in entities])
+    head = canonical_json({**doc, "entities": []}).decode("utf-8")
+    return head.replace('"entities":[]', '"entities":[' + body + "]", 1).encode("utf-8")
 
 
 def decode(blob: bytes) -> dict[str, Any]:
@@ -111,7 +150,7 @@ def decode(blob: bytes) -> dict[str, Any]:
 
 
 def digest(doc: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(doc)).hexdigest()
+    return hashlib.sha256(document_json(doc)).hexdigest()
 
 
 def to_arrays(doc: dict[str, Any]) -> tuple[AssignInputs, TeamRules]:

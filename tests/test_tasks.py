@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -145,3 +145,70 @@ def test_dense_stratum_codes_match_numpy_unique(values: list[int], spare: int) -
     ref_u, ref_i = np.unique(combined, return_inverse=True)
     assert uniq.tolist() == ref_u.tolist()
     assert inverse.tolist() == ref_i.ravel().tolist()
+
+
+_cert = st.one_of(st.from_regex(r"ZF[0-9]{6}", fullmatch=True), st.text(min_size=1, max_size=5))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), n=st.integers(0, 12), k=st.integers(1, 3), e=st.integers(0, 2),
+       reason=st.one_of(st.none(), st.text(max_size=8)))
+def test_draw_record_text_is_the_canonical_json_of_the_record(data: st.DataObject, n: int, k: int, e: int,
+                                                              reason: str | None) -> None:
+    """The sealed draw's fast emitter and the reference emitter give the same bytes, for odd
+    certificate numbers and IDs too (quotes, backslashes, non-ASCII fall back)."""
+    from shuangsuiji import assignment
+
+    certs = data.draw(st.lists(_cert, min_size=max(k, 1), max_size=6, unique=True))
+    ids = data.draw(st.lists(st.one_of(st.from_regex(r"[0-9A-Z]{18}", fullmatch=True),
+                                       st.sampled_from(['91330"06', "9133\\0106", "税号1"])),
+                             min_size=n, max_size=n, unique=True))
+    officer = st.integers(0, len(certs) - 1)
+    teams = np.array(data.draw(st.lists(st.lists(officer, min_size=k, max_size=k), min_size=n, max_size=n)),
+                     dtype=np.int64).reshape(n, k)
+    experts = np.array(data.draw(st.lists(st.lists(st.integers(-1, len(certs) - 1), min_size=e, max_size=e),
+                                          min_size=n, max_size=n)), dtype=np.int64).reshape(n, e)
+    assigned = assignment.Assignment(teams=teams, leader=np.zeros(n, np.int64), experts=experts,
+                                     loads=np.zeros(len(certs), np.int64), rules=None)
+    strata = [sampling.StratumResult("risk=A", 10, 2, 2**64 - 1, "X"), sampling.StratumResult("风险=B", 0, 0, None, None)]
+    args = ("c" * 64, 2, "12 34", "public", "d" * 64, reason, strata, ids, [i % 2 for i in range(n)],
+            [(i * 2654435761) % 2**64 for i in range(n)], {"officers": [[c] for c in certs]}, assigned, "e" * 64)
+    assert tasks.draw_record_text(*args) == sampling.canonical_json(tasks.draw_record(*args))
+
+
+@settings(max_examples=60, deadline=None)
+@given(entities=st.lists(st.tuples(st.one_of(st.from_regex(r"[0-9A-Z]{18}", fullmatch=True),
+                                             st.sampled_from(['9"1', "9\\1", "税1"])),
+                                   st.one_of(st.just(""), st.text(max_size=4))), max_size=8),
+       certs=st.lists(st.text(min_size=1, max_size=4), max_size=3))
+def test_assignment_document_json_is_canonical(entities: list[tuple[str, str]], certs: list[str]) -> None:
+    from shuangsuiji import teams
+
+    doc = {"algorithm": "a", "departments": ["市场监管局"], "rules": {"mode": "x", "rotation": True, "seats": []},
+           "entities": [list(e) for e in entities], "officers": [[c, "n", 0, "", 5, False, True, []] for c in certs],
+           "conflicts": [[c, '"entities":[]'] for c in certs], "previous": []}
+    assert teams.document_json(doc) == sampling.canonical_json(doc)
+
+
+def test_draw_with_experts_stores_and_seals_them(store: Store, tmp_path: Path) -> None:
+    from shuangsuiji import publication
+
+    importer.import_file(store, "entities", write_csv(tmp_path / "e.csv", ENTITY_HEADER, entity_rows(60)))
+    officers = inspector_rows(12, DEPT)
+    for row in officers[8:]:
+        row[7] = "是"
+    importer.import_file(store, "inspectors", write_csv(tmp_path / "i.csv", INSPECTOR_HEADER, officers))
+    tasks.create_plan(store, "P2026", "2026年度抽查计划", 2026, DEPT)
+    tasks.create_task(store, spec(teams={"seats": [{"department": DEPT, "k": 2, "experts": 1}]}))
+    tasks.freeze(store, "T1")
+    d = tasks.draw(store, "T1", "7 7 7")
+    seats: dict[int, list[tuple[int, str, bool]]] = {}
+    for eid, seat, role, expert in q(store, "SELECT t.entity_id, t.seat, t.role, i.expert FROM draw_team t "
+                                            "JOIN inspector i ON i.id = t.inspector_id ORDER BY t.entity_id, t.seat"):
+        seats.setdefault(eid, []).append((seat, role, bool(expert)))
+    assert len(seats) == d.drawn > 0
+    assert all(s == [(0, "leader", False), (1, "member", False), (2, "expert", True)] for s in seats.values())
+    from shuangsuiji import i18n
+
+    # the sealed record, experts included, re-derives from the stored rows
+    assert "T1: " + i18n.text("publish.ok_db_draw", round=1) in publication.audit(store)
