@@ -254,7 +254,7 @@ class Result(SQLModel, table=True):
 
     __tablename__ = "result"
     id: int | None = Field(default=None, primary_key=True)
-    draw_id: int = Field(foreign_key="draw.id", index=True)
+    draw_id: int = Field(foreign_key="draw.id")             # uq_result leads with draw_id
     entity_id: int = Field(foreign_key="entity.id")
     codes: str = Field(default="", max_length=100)
     action: str = Field(default="", max_length=100)
@@ -299,6 +299,7 @@ class EntitySnapshot(SQLModel, table=True):
     __tablename__ = "entity_snapshot"
     id: int | None = Field(default=None, primary_key=True)
     rows: int
+    max_id: int
     meta: str = Field(sa_column=Column(Text, nullable=False))
     built_at: datetime
 

@@ -5,9 +5,10 @@ numpy arrays in ascending byte order of USCC: every stratum's members then come 
 freeze already in the order its population digest needs (docs/algorithm.md, section 5).
 
 It is rebuilt at the end of each entity import, inside the import's transaction. Triggers on
-``entity`` (migration 0003) clear ``snapshot_state.snapshot_id`` on any insert, delete or
-change of these columns, whoever makes it, and :func:`current` rebuilds a cleared snapshot
-before using it: a stale snapshot is never used. ``audit`` compares it with the table.
+``entity`` (migration 0003) clear ``snapshot_state.snapshot_id`` on any delete or change of
+these columns, and on PostgreSQL on any insert, whoever makes them; on SQLite an insert shows
+as a changed row count or highest id (:func:`current_id`). :func:`current` rebuilds a retired
+snapshot before using it: a stale snapshot is never used. ``audit`` compares it with the table.
 """
 from __future__ import annotations
 
@@ -150,7 +151,7 @@ def save(conn: Connection, cols: Columns) -> int:
     meta = {"format": FORMAT, "dtypes": {n: a.dtype.newbyteorder("<").str for n, a in arrays.items()},
             "values": {n: v for n, (_, v) in cols.coded.items()}}
     sid = int(conn.execute(insert(EntitySnapshot.__table__).values(
-        rows=len(cols), meta=json.dumps(meta, ensure_ascii=False),
+        rows=len(cols), max_id=int(cols.ids.max()) if len(cols) else 0, meta=json.dumps(meta, ensure_ascii=False),
         built_at=datetime.now(timezone.utc))).inserted_primary_key[0])
     jobs = [(n, i, a[i:i + CHUNK]) for n, a in arrays.items() for i in range(0, max(len(a), 1), CHUNK)]
     blobs = compress_all([j[2] for j in jobs])
@@ -166,8 +167,20 @@ def save(conn: Connection, cols: Columns) -> int:
 
 
 def current_id(conn: Connection) -> int | None:
-    sid = conn.execute(text("SELECT snapshot_id FROM snapshot_state WHERE id = 1")).scalar()
-    return None if sid is None else int(sid)
+    """The snapshot that still matches the entity table, if any.
+
+    PostgreSQL's statement trigger retires it on any insert; SQLite has only row triggers,
+    too slow for 10-million-row imports, so there an insert shows as a changed row count or
+    highest id (entities are never deleted)."""
+    row = conn.execute(text("SELECT s.id, s.rows, s.max_id FROM snapshot_state t "
+                            "JOIN entity_snapshot s ON s.id = t.snapshot_id WHERE t.id = 1")).first()
+    if row is None:
+        return None
+    if conn.dialect.name == "sqlite":
+        n, top = conn.execute(text("SELECT count(*), coalesce(max(id), 0) FROM entity")).one()
+        if (int(n), int(top)) != (int(row[1]), int(row[2])):
+            return None
+    return int(row[0])
 
 
 def load(conn: Connection, sid: int) -> Columns | None:
