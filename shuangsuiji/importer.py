@@ -581,14 +581,19 @@ def import_file(store: Store, kind: str, path: str | Path, *, encoding: str | No
             if parser.problems:
                 raise InputError(sorted(parser.problems, key=lambda p: p.line), file=path.name)
             writer.finish(replace)
-            if kind == "entities" and not dry_run and snapshot.current_id(conn) is None:
-                snapshot.refresh(conn)
             conn.execute(update(ImportBatch.__table__).where(ImportBatch.__table__.c.id == batch_id).values(
                 rows=report.rows, inserted=report.inserted, updated=report.updated,
                 unchanged=report.unchanged, retired=report.retired))
             report.batch_id = batch_id
             if dry_run:
                 raise _DryRun()
+        if kind == "entities" and not dry_run:
+            # after the rows are committed: reading them back from the open transaction's
+            # write-ahead log took twice as long, and a crash here only leaves the snapshot
+            # retired, for the next freeze to rebuild
+            with store.atomic() as conn:
+                if snapshot.current_id(conn) is None:
+                    snapshot.refresh(conn)
     except _DryRun:
         report.batch_id = None
     finally:

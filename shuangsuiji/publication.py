@@ -275,7 +275,7 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
             lines = [line for line in chain_file.read_text(encoding="utf-8").splitlines() if line.strip()]
             # the bundle's own line is the bundle file, already parsed and sealed-checked
             chain = [data if line == bundle_text else json.loads(line) for line in lines]
-            ledger.verify_chain(chain, texts=lines)
+            ledger.verify_chain(chain, texts=lines, sealed=[data])   # verify_bundle checked its seal
             del lines
             mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
         except _MALFORMED as exc:

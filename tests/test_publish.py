@@ -72,6 +72,21 @@ def test_bundle_and_ledger_lines_hash_to_their_seals_as_written(cycle) -> None:
         assert hashlib.sha256(body.encode("utf-8")).hexdigest() == seal
 
 
+def test_verify_finds_each_draw_record_in_the_bundle_text(cycle) -> None:
+    """verify hashes each sealed draw record from its own text in the file (no re-serialising),
+    and the text it hashes is the record's canonical JSON."""
+    from shuangsuiji import ledger, verify
+
+    _store, res, _out = cycle
+    text_ = res.files["bundle.json"].read_text(encoding="utf-8")
+    bundle = json.loads(text_)
+    found = verify._record_seals(bundle, text_)
+    assert [found.get(id(d)) for d in bundle["draws"]] == [d["seal"] for d in bundle["draws"]]
+    assert all(ledger.seal_of(d["record"]) == d["seal"] for d in bundle["draws"])
+    # a file that is not the canonical text is never searched
+    assert verify._record_seals(bundle, " " + text_) == {}
+
+
 def test_nothing_published_before_results(db_url: str, tmp_path: Path) -> None:
     from tests.helpers import ENTITY_HEADER, INSPECTOR_HEADER, entity_rows, inspector_rows, write_csv
     from shuangsuiji import importer
