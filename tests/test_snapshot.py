@@ -100,6 +100,23 @@ def test_a_damaged_snapshot_is_rebuilt_and_freezes_the_same(store: Store, tmp_pa
     assert _current(store) is not None
 
 
+def test_a_reordered_snapshot_is_not_trusted(store: Store, tmp_path: Path) -> None:
+    """Freezes rely on the USCC order; stored rows out of order count as damage."""
+    setup_registry(store, tmp_path)
+    cols = _current(store)
+    assert cols is not None
+    swapped = np.arange(len(cols))
+    swapped[[3, 4]] = swapped[[4, 3]]
+    with store.atomic() as conn:
+        sid = snapshot.current_id(conn)
+        for name, arr in (("uscc", cols.usccs), ("id", cols.ids)):
+            conn.execute(text("DELETE FROM entity_snapshot_part WHERE snapshot_id = :s AND name = :n"), {"s": sid, "n": name})
+            conn.execute(text("INSERT INTO entity_snapshot_part (snapshot_id, name, chunk, data) VALUES (:s, :n, 0, :d)"),
+                         {"s": sid, "n": name, "d": snapshot.compress_all([arr[swapped]])[0]})
+        assert snapshot.load(conn, sid) is None
+    assert _current(store) is None
+
+
 def test_import_with_nothing_new_keeps_the_snapshot(store: Store, tmp_path: Path) -> None:
     setup_registry(store, tmp_path)
     conn = store.read()
