@@ -45,6 +45,16 @@ def canonical(obj: Any) -> bytes:
     return _reference_json(obj)
 
 
+def verbatim(text: str) -> bool:
+    """Whether canonical JSON writes ``text`` between its quotes exactly as it is (printable
+    ASCII without quote or backslash), so that fast emitters may format it directly.
+
+    >>> verbatim("91330106MA2QXLLX5D"), verbatim('9"1'), verbatim("9\\x01"), verbatim("税")
+    (True, False, False, False)
+    """
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
 def _plain(obj: Any) -> bool:
     nfc = unicodedata.is_normalized
     stack: list[tuple[Any, int]] = [(obj, 0)]

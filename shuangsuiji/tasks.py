@@ -150,10 +150,6 @@ def _quota_rule(spec: TaskSpec, risk: str, key: str) -> dict[str, Any]:
     return {"ratio": ratio}
 
 
-def unpack_ids(blob: bytes) -> np.ndarray:
-    return np.frombuffer(zlib.decompress(blob), dtype="<i8").astype(np.int64)
-
-
 def unpack_usccs(blob: bytes) -> np.ndarray:
     return np.frombuffer(zlib.decompress(blob), dtype="S18")
 
@@ -390,12 +386,12 @@ def draw_record_text(commitment: str, round_no: int, public_value: str, source: 
                      drawn_stratum: list[int], drawn_tickets: list[int], doc: dict[str, Any],
                      assigned: assignment.Assignment, input_digest: str) -> bytes:
     """``canonical_json(draw_record(…))``, with the half-million-row arrays formatted directly
-    instead of built as dicts and walked: entity IDs are plain ASCII without quote or
-    backslash (checked, else the general emitter runs), officers' certificate numbers are
-    emitted once each by the canonical emitter."""
+    instead of built as dicts and walked: entity IDs are written verbatim (checked with
+    :func:`.ledger.verbatim`, else the general emitter runs), officers' certificate numbers
+    are emitted once each by the canonical emitter."""
     args = (commitment, round_no, public_value, source, seed_hex, reason, strata)
     joined = "".join(drawn_uscc)
-    if not assigned.teams.shape[1] or not joined.isascii() or '"' in joined or "\\" in joined:
+    if not assigned.teams.shape[1] or not ledger.verbatim(joined):
         return ledger.canonical(draw_record(*args, drawn_uscc, drawn_stratum, drawn_tickets, doc, assigned,
                                             input_digest))
     head = ledger.canonical(_record_head(*args, input_digest)).decode("utf-8")

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 from .assignment import ALGORITHM as ASSIGN_ALGORITHM
 from .assignment import AssignInputs, DepartmentSeats, Entities, Officers, Pairs, TeamRules
 from .errors import NotFound
+from . import ledger
 from .ledger import canonical as canonical_json
 from .taskspec import TaskSpec
 
@@ -132,12 +133,12 @@ def encode(doc: dict[str, Any]) -> tuple[bytes, str]:
 
 def document_json(doc: dict[str, Any]) -> bytes:
     """``canonical_json(doc)``, with the drawn entities formatted directly when their IDs are
-    plain ASCII without quote or backslash (each unit name goes through the canonical emitter
+    written verbatim (:func:`.ledger.verbatim`; each unit name goes through the canonical emitter
     once). ``entities`` is the only top-level key of that name, and keys before it hold only
     strings, in which a quote is always escaped."""
     entities = doc["entities"]
     joined = "".join(u for u, _ in entities)
-    if not entities or not joined.isascii() or '"' in joined or "\\" in joined:
+    if not entities or not ledger.verbatim(joined):
         return canonical_json(doc)
     units = {u: canonical_json(u).decode("utf-8") for u in {u for _, u in entities}}
     body = ",".join(['["%s",%s]' % (u, units[unit]) for u, unit in entities])

@@ -161,7 +161,7 @@ def test_draw_record_text_is_the_canonical_json_of_the_record(data: st.DataObjec
 
     certs = data.draw(st.lists(_cert, min_size=max(k, 1), max_size=6, unique=True))
     ids = data.draw(st.lists(st.one_of(st.from_regex(r"[0-9A-Z]{18}", fullmatch=True),
-                                       st.sampled_from(['91330"06', "9133\\0106", "税号1"])),
+                                       st.sampled_from(['91330"06', "9133\\0106", "税号1", "9133\x010"])),
                              min_size=n, max_size=n, unique=True))
     officer = st.integers(0, len(certs) - 1)
     teams = np.array(data.draw(st.lists(st.lists(officer, min_size=k, max_size=k), min_size=n, max_size=n)),
@@ -178,7 +178,7 @@ def test_draw_record_text_is_the_canonical_json_of_the_record(data: st.DataObjec
 
 @settings(max_examples=60, deadline=None)
 @given(entities=st.lists(st.tuples(st.one_of(st.from_regex(r"[0-9A-Z]{18}", fullmatch=True),
-                                             st.sampled_from(['9"1', "9\\1", "税1"])),
+                                             st.sampled_from(['9"1', "9\\1", "税1", "9\x011"])),
                                    st.one_of(st.just(""), st.text(max_size=4))), max_size=8),
        certs=st.lists(st.text(min_size=1, max_size=4), max_size=3))
 def test_assignment_document_json_is_canonical(entities: list[tuple[str, str]], certs: list[str]) -> None:
