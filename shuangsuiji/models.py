@@ -245,7 +245,7 @@ class DrawTeam(SQLModel, table=True):
     draw_id: int = Field(foreign_key="draw.id", primary_key=True)
     entity_id: int = Field(foreign_key="entity.id", primary_key=True)
     seat: int = Field(primary_key=True)
-    inspector_id: int = Field(foreign_key="inspector.id", index=True)
+    inspector_id: int = Field(foreign_key="inspector.id")
     role: str = Field(max_length=10)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from . import snapshot
+from .store import fetch_ints
 from .taskspec import TaskSpec
 
 EXCLUSION_ORDER = ("not_in_operation", "disabled", "recently_inspected", "annual_cap", "drawn_in_plan")
@@ -40,18 +41,14 @@ def _match(values: list[Any], codes: np.ndarray, keep: Any) -> np.ndarray:
     return ok[codes] if len(codes) else np.zeros(0, bool)
 
 
-def _ids(conn: Connection, sql: str, **params: Any) -> np.ndarray:
-    return np.unique(np.array(conn.execute(text(sql), params).scalars().all(), dtype=np.int64))
-
-
 def _history_exclusions(conn: Connection, spec: TaskSpec, task_id: int, plan_id: int, as_of: date,
                         ) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     if spec.inspected_within_days is not None:
-        cutoff = as_of - timedelta(days=spec.inspected_within_days)
-        out["recently_inspected"] = np.union1d(
-            _ids(conn, "SELECT id FROM entity WHERE last_inspected >= :c", c=cutoff),
-            _ids(conn, "SELECT entity_id FROM inspection WHERE inspected_on >= :c", c=cutoff))
+        cutoff = (as_of - timedelta(days=spec.inspected_within_days)).isoformat()
+        out["recently_inspected"] = np.concatenate([
+            fetch_ints(conn, "SELECT id FROM entity WHERE last_inspected >= ?", [cutoff]),
+            fetch_ints(conn, "SELECT entity_id FROM inspection WHERE inspected_on >= ?", [cutoff])])
     if spec.annual_cap is not None:
         year_start = date(as_of.year, 1, 1)
         counts: dict[int, int] = {}
@@ -68,10 +65,9 @@ def _history_exclusions(conn: Connection, spec: TaskSpec, task_id: int, plan_id:
             counts[int(eid)] = counts.get(int(eid), 0) + int(n)
         out["annual_cap"] = np.array(sorted(e for e, n in counts.items() if n >= spec.annual_cap), dtype=np.int64)
     if spec.exclude_drawn_in_plan:
-        out["drawn_in_plan"] = _ids(conn, "SELECT de.entity_id FROM draw_entity de JOIN draw d ON d.id = de.draw_id "
-                                          "JOIN task t ON t.id = d.task_id WHERE d.current = :t AND t.plan_id = :p "
-                                          "AND t.id <> :task AND t.state = 'drawn'",
-                                    t=True, p=plan_id, task=task_id)
+        out["drawn_in_plan"] = fetch_ints(conn, "SELECT de.entity_id FROM draw_entity de JOIN draw d ON d.id = de.draw_id "
+                                                "JOIN task t ON t.id = d.task_id WHERE d.current = ? AND t.plan_id = ? "
+                                                "AND t.id <> ? AND t.state = 'drawn'", [True, plan_id, task_id])
     return out
 
 

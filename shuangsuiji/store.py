@@ -7,11 +7,12 @@ escapes the outermost block leaves the database exactly as before.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -163,6 +164,36 @@ class Store:
         current = self.revision()
         if current != self.head():
             raise StateError("store.schema", url=self.url, current=current or "-", head=self.head())
+
+
+def fetch_rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (``?`` placeholders) straight from the DBAPI cursor, inside ``conn``'s
+    transaction: plain tuples instead of SQLAlchemy rows, for results of a million rows."""
+    postgres = conn.dialect.name == "postgresql"
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql.replace("?", "%s") if postgres else sql, list(params))
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
+def fetch_ints(conn: Connection, sql: str, params: Sequence[Any] = ()) -> np.ndarray:
+    """The first column of :func:`fetch_rows` as int64."""
+    rows = fetch_rows(conn, sql, params)
+    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+
+def rows_where_in(conn: Connection, select: str, column: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """``select WHERE column IN values`` for half a million values: one ``= ANY`` array on
+    PostgreSQL, SQLite in chunks under its variable limit."""
+    if conn.dialect.name == "postgresql":
+        return fetch_rows(conn, f"{select} WHERE {column} = ANY(?)", [list(values)])
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), 30_000):
+        part = list(values[start:start + 30_000])
+        out += fetch_rows(conn, f"{select} WHERE {column} IN ({','.join('?' * len(part))})", part)
+    return out
 
 
 def _is_retryable(exc: BaseException) -> bool:

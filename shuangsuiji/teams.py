@@ -22,6 +22,7 @@ from .assignment import AssignInputs, DepartmentSeats, Entities, Officers, Pairs
 from .errors import NotFound
 from . import ledger
 from .ledger import canonical as canonical_json
+from .store import fetch_rows, rows_where_in
 from .taskspec import TaskSpec
 
 UNLIMITED = 1_000_000
@@ -44,8 +45,8 @@ def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date
     units = {int(i): n for i, n in conn.execute(text("SELECT id, name FROM unit"))}
     ent_unit: dict[str, str] = {}
     ent_id: dict[str, int] = {}
-    found = (_rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "id", sorted(entity_ids))
-             if entity_ids is not None else _rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "uscc", drawn_uscc))
+    found = (rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "id", sorted(entity_ids))
+             if entity_ids is not None else rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "uscc", drawn_uscc))
     for u, i, unit in found:
         ent_id[u] = int(i)
         ent_unit[u] = units.get(unit, "") if unit is not None else ""
@@ -62,26 +63,24 @@ def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date
     officers.sort(key=lambda o: o[0].encode())
     drawn_ids = set(ent_id.values())
     uscc_of = {v: k for k, v in ent_id.items()}
-    conflicts = sorted({(cert_of[i], uscc_of[e]) for i, e, vf, vt in conn.execute(text(
-        "SELECT inspector_id, entity_id, valid_from, valid_to FROM conflict")).all()
+    conflicts = sorted({(cert_of[i], uscc_of[e]) for i, e, vf, vt in fetch_rows(
+        conn, "SELECT inspector_id, entity_id, valid_from, valid_to FROM conflict")
         if e in drawn_ids and i in cert_of and _valid(vf, vt, as_of)})
     previous: list[tuple[str, str]] = []
     if spec.rotation:
-        cutoff = as_of - timedelta(days=spec.rotation_days)
-        latest: dict[int, tuple[Any, int]] = {}
-        for nid, eid, day in conn.execute(text("SELECT id, entity_id, inspected_on FROM inspection "
-                                               "WHERE inspected_on >= :c"), {"c": cutoff}).all():
+        cutoff = (as_of - timedelta(days=spec.rotation_days)).isoformat()
+        latest: dict[int, tuple[str, int]] = {}
+        for nid, eid, day in fetch_rows(conn, "SELECT id, entity_id, inspected_on FROM inspection "
+                                              "WHERE inspected_on >= ?", [cutoff]):
             if eid in drawn_ids:
                 key = (str(day), int(nid))
                 if eid not in latest or key > latest[eid]:
                     latest[eid] = key
         wanted = {nid: eid for eid, (_, nid) in latest.items()}
-        if wanted:
-            for nid, iid in conn.execute(text(
-                    "SELECT m.inspection_id, m.inspector_id FROM inspection_member m "
-                    "JOIN inspection n ON n.id = m.inspection_id WHERE n.inspected_on >= :c"), {"c": cutoff}).all():
-                if nid in wanted and iid in cert_of:
-                    previous.append((cert_of[iid], uscc_of[wanted[nid]]))
+        for nid, iid in rows_where_in(conn, "SELECT inspection_id, inspector_id FROM inspection_member",
+                                      "inspection_id", sorted(wanted)) if wanted else []:
+            if iid in cert_of:
+                previous.append((cert_of[iid], uscc_of[wanted[nid]]))
     return {
         "algorithm": ASSIGN_ALGORITHM,
         "departments": departments,
@@ -93,25 +92,6 @@ def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date
         "conflicts": [list(p) for p in conflicts],
         "previous": [list(p) for p in sorted(set(previous))],
     }
-
-
-def _rows_where_in(conn: Connection, select: str, column: str, values: list[Any]) -> list[tuple[Any, ...]]:
-    """``select WHERE column IN values`` for half a million values, through the DBAPI:
-    one ``= ANY`` array on PostgreSQL, SQLite in chunks under its variable limit."""
-    raw = conn.connection.driver_connection
-    cur = raw.cursor()  # type: ignore[union-attr]
-    try:
-        if conn.dialect.name == "postgresql":
-            cur.execute(f"{select} WHERE {column} = ANY(%s)", (list(values),))
-            return list(cur.fetchall())
-        out: list[tuple[Any, ...]] = []
-        for start in range(0, len(values), 30_000):
-            part = values[start:start + 30_000]
-            cur.execute(f"{select} WHERE {column} IN ({','.join('?' * len(part))})", part)
-            out += cur.fetchall()
-        return out
-    finally:
-        cur.close()
 
 
 def _expanding(name: str) -> Any:

@@ -52,12 +52,12 @@ def test_migrations_upgrade_and_downgrade(db_url: str) -> None:
 
     store = Store(db_url)
     try:
-        assert store.init() == "0003"
+        assert store.init() == "0004"
         cfg = store._alembic_config()
         with store.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0001")
         assert store.revision() == "0001"
-        assert store.init() == "0003"
+        assert store.init() == "0004"
     finally:
         store.close()
