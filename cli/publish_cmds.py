@@ -47,6 +47,25 @@ def publish_cmd(ctx: Context, task_no: str, out: Path, encoding: str, actor: str
         click.echo(f"  {path}")
 
 
+@click.command("republish")
+@click.argument("task_no")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="输出目录 / output folder")
+@click.option("--encoding", type=click.Choice(["utf-8-sig", "gb18030"]), default="utf-8-sig", help="CSV 编码 / CSV encoding")
+@json_option
+@pass_ctx
+@handle_errors
+def republish_cmd(ctx: Context, task_no: str, out: Path, encoding: str, as_json: bool) -> None:
+    """按数据库重新生成已公示任务的全部文件（不改动数据库）/ write a published task's files again from the database (changes nothing)."""
+    p = publication.republish(ctx.store(), task_no, out, lang=i18n.get_language(), encoding=encoding)
+    if as_json:
+        emit_json({"task_no": p.task_no, "seal": p.seal, "ledger_seq": p.seq,
+                   "files": {k: str(v) for k, v in p.files.items()}})
+        return
+    say("cli.republished", task=task_no, seal=p.seal, seq=p.seq)
+    for name, path in p.files.items():
+        click.echo(f"  {path}")
+
+
 @click.command("verify")
 @click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--population", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -112,13 +131,15 @@ def due_cmd(ctx: Context, today: Any, limit: int, as_json: bool) -> None:
 
 
 def register(cli: click.Group) -> None:
-    for cmd in (dispatch_cmd, publish_cmd, verify_cmd, audit_cmd, due_cmd):
+    for cmd in (dispatch_cmd, publish_cmd, republish_cmd, verify_cmd, audit_cmd, due_cmd):
         cli.add_command(cmd)
 
 
 i18n.register({
     "cli.dispatch_done": {"zh": "已生成内部派单表 {file}（{rows} 户）——保密，检查实施前不得公开",
                           "en": "internal dispatch sheet written: {file} ({rows} entities): confidential until the visit"},
+    "cli.republished": {"zh": "已按数据库重新生成任务 {task} 的公示文件。审计包封印 {seal}（台账第 {seq} 条）：",
+                        "en": "publication files of task {task} written again from the database. Bundle seal {seal} (ledger entry {seq}):"},
     "cli.published": {"zh": "任务 {task} 已公示。审计包封印 {seal}（台账第 {seq} 条）：",
                       "en": "task {task} published. Bundle seal {seal} (ledger entry {seq}):"},
     "cli.verify_ok": {"zh": "核验通过：全部一致。", "en": "Verified: everything matches."},

@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .importer import ImportReport, import_file
-    from .publication import audit, dispatch, publish, verify_file
+    from .publication import audit, dispatch, publish, republish, verify_file
     from .results import import_results, review, set_result
     from .store import Store
     from .taskspec import TaskSpec
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Store", "import_file", "ImportReport", "create_plan", "create_task", "freeze", "draw",
-    "set_result", "import_results", "review", "publish", "dispatch", "verify_file", "audit",
+    "set_result", "import_results", "review", "publish", "republish", "dispatch", "verify_file", "audit",
     "TaskSpec", "load_task_spec",
     "ShuangsuijiError", "ValidationError", "InputError", "NotFound", "StateError", "SealedError",
     "InfeasibleError", "VerificationError", "RetryableError",
@@ -47,6 +47,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "import_results": ("results", "import_results"),
     "review": ("results", "review"),
     "publish": ("publication", "publish"),
+    "republish": ("publication", "republish"),
     "dispatch": ("publication", "dispatch"),
     "verify_file": ("publication", "verify_file"),
     "audit": ("publication", "audit"),

@@ -122,12 +122,14 @@ def append(conn: Connection, *, department_id: int, task_id: int, kind: str, bod
     return seq
 
 
-def write_chain(conn: Connection, department_id: int, path: Path) -> int:
-    """Write the department's chain as JSON lines (:func:`sealed_text`), one entry at a time."""
+def write_chain(conn: Connection, department_id: int, path: Path, *, upto: int | None = None) -> int:
+    """Write the department's chain (up to entry ``upto``) as JSON lines (:func:`sealed_text`),
+    one entry at a time."""
     n = 0
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         for content, seal in conn.execute(text(
-                "SELECT content, seal FROM bundle WHERE department_id = :d ORDER BY seq"), {"d": department_id}):
+                "SELECT content, seal FROM bundle WHERE department_id = :d AND seq <= :u ORDER BY seq"),
+                {"d": department_id, "u": upto if upto is not None else 2**62}):
             fh.write(sealed_text(content, seal) + "\n")
             n += 1
     return n

@@ -42,9 +42,9 @@ def _fname(task_no: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in task_no)
 
 
-def _entity_names(conn: Connection, draw_id: int) -> dict[str, tuple[str, str]]:
-    return {u: (n, a or "") for u, n, a in conn.execute(text(
-        "SELECT e.uscc, e.name, e.address FROM draw_entity de JOIN entity e ON e.id = de.entity_id "
+def _entity_names(conn: Connection, draw_id: int) -> dict[str, str]:
+    return {u: n for u, n in conn.execute(text(
+        "SELECT e.uscc, e.name FROM draw_entity de JOIN entity e ON e.id = de.entity_id "
         "WHERE de.draw_id = :d"), {"d": draw_id})}
 
 
@@ -56,7 +56,7 @@ def publish(store: Store, task_no: str, out_dir: str | Path, *, actor: str, lang
     """
     out = Path(out_dir)
     today = today or clock.today()
-    staging = Path(tempfile.mkdtemp(prefix=".publish-", dir=out.parent if out.parent.exists() else None))
+    staging = _staging(out)
     committed = False
     try:
         with store.atomic() as conn:
@@ -100,18 +100,89 @@ def publish(store: Store, task_no: str, out_dir: str | Path, *, actor: str, lang
             bulletin.write_xlsx(b, staging / f"{stem}-bulletin.xlsx", lang=lang)
             bulletin.write_html(b, staging / f"{stem}-bulletin.html", lang=lang)
         # Files reach the output folder only after the commit: a failed or killed transaction
-        # leaves none behind.  Should moving fail now, the staged copies are kept.
+        # leaves none behind.  Should moving fail now, the staged copies are kept (and
+        # ``republish`` writes them again from the database).
         committed = True
-        out.mkdir(parents=True, exist_ok=True)
-        files = {}
-        for p in sorted(staging.iterdir()):
-            target = out / p.name
-            shutil.move(str(p), target)
-            files[p.name.removeprefix(stem + "-")] = target
-        return Published(task_no=task_no, directory=out, files=files, seal=seal, seq=seq)
+        return Published(task_no=task_no, directory=out, files=_deliver(staging, out, stem), seal=seal, seq=seq)
     finally:
         if not committed or not any(staging.iterdir()):
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _staging(out: Path) -> Path:
+    return Path(tempfile.mkdtemp(prefix=".publish-", dir=out.parent if out.parent.exists() else None))
+
+
+def _deliver(staging: Path, out: Path, stem: str) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for p in sorted(staging.iterdir()):
+        target = out / p.name
+        shutil.move(str(p), target)
+        files[p.name.removeprefix(stem + "-")] = target
+    return files
+
+
+def republish(store: Store, task_no: str, out_dir: str | Path, *, lang: str = "zh",
+              encoding: str = "utf-8-sig") -> Published:
+    """Write a published task's files again from the database, which stays untouched.
+
+    For files lost after publication, or a crash between the publication's commit and the
+    move of its files. The bundle is the sealed ledger entry, byte for byte, and its seal is
+    checked first; the ledger file is the department's chain up to that entry; the population
+    file is rebuilt from the frozen population and must hash to what the bundle records. The
+    bulletin is built from the sealed results and the entity names as sealed (not today's
+    registry), dated the day of publication in China Standard Time.
+    """
+    out = Path(out_dir)
+    staging = _staging(out)
+    try:
+        conn = store.read()
+        try:
+            task = bundle.task_row(conn, task_no)
+            if task["state"] != "published":
+                raise StateError("republish.not_published", task=task_no)
+            draw = next(d for d in bundle.draw_rows(conn, task["id"]) if d["current"])
+            content, seal, seq = conn.execute(text(
+                "SELECT content, seal, seq FROM bundle WHERE task_id = :t ORDER BY seq DESC LIMIT 1"),
+                {"t": task["id"]}).one()
+            sealed = ledger.sealed_text(content, seal)
+            body = ledger.load_entry(content, seal, int(seq))
+            del content
+            ledger.verify_entry(body, sealed)
+            if body.get("kind") != "publication":
+                raise StateError("republish.not_published", task=task_no)
+            stem = _fname(task_no)
+            pop = body["population_file"]
+            pop_sha, _rows = bundle.write_population_file(conn, task["id"], staging / pop["name"])
+            if pop_sha != pop["sha256"]:
+                raise VerificationError(detail=i18n.lazy("republish.population", found=pop_sha, sealed=pop["sha256"]))
+            bundle_name = f"{stem}-bundle.json"
+            with open(staging / bundle_name, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(sealed)
+            del sealed
+            ledger.write_chain(conn, task["department_id"], staging / f"{stem}-ledger.jsonl", upto=int(seq))
+            b = build_bulletin(conn, task, draw, body["results"], _cst_date(task["published_at"]), bundle_name,
+                               str(seal), pop["name"], names={e["uscc"]: e["name"] for e in body["entities"]},
+                               items=[i["name"] for i in body["task"]["items"]])
+            del body
+        finally:
+            conn.rollback()
+        bulletin.write_csv(b, staging / f"{stem}-bulletin.csv", encoding=encoding, lang=lang)
+        bulletin.write_xlsx(b, staging / f"{stem}-bulletin.xlsx", lang=lang)
+        bulletin.write_html(b, staging / f"{stem}-bulletin.html", lang=lang)
+        return Published(task_no=task_no, directory=out, files=_deliver(staging, out, stem), seal=str(seal),
+                         seq=int(seq))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _cst_date(stamp: Any) -> date:
+    """A stored UTC timestamp (naive, or text on SQLite) as a date in China Standard Time."""
+    moment = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(clock.CST).date()
 
 
 def _record_inspections(conn: Connection, task: dict[str, Any], draw_id: int) -> None:
@@ -132,8 +203,11 @@ def _record_inspections(conn: Connection, task: dict[str, Any], draw_id: int) ->
 
 
 def build_bulletin(conn: Connection, task: dict[str, Any], draw: dict[str, Any], res: list[dict[str, Any]],
-                   today: date, bundle_name: str, seal: str, pop_name: str) -> bulletin.Bulletin:
-    names = _entity_names(conn, draw["id"])
+                   today: date, bundle_name: str, seal: str, pop_name: str, *, names: dict[str, str] | None = None,
+                   items: list[str] | None = None) -> bulletin.Bulletin:
+    """The bulletin of a task's current draw; ``names`` and ``items`` (as sealed in the bundle)
+    replace the registry's current entity and item names."""
+    names = _entity_names(conn, draw["id"]) if names is None else names
     rec = bundle.draw_record_from_db(conn, task, draw)
     stratum_of = {x["uscc"]: rec["strata"][x["stratum"]]["key"] for x in rec["drawn"]}
     by_uscc = {r["uscc"]: r for r in res}
@@ -141,16 +215,17 @@ def build_bulletin(conn: Connection, task: dict[str, Any], draw: dict[str, Any],
     for x in rec["drawn"]:
         r = by_uscc[x["uscc"]]
         rows.append(bulletin.BulletinRow(
-            name=names[x["uscc"]][0], uscc=x["uscc"],
+            name=names[x["uscc"]], uscc=x["uscc"],
             completed_on=date.fromisoformat(r["completed_on"]) if r["completed_on"] else None,
             result_codes=list(r["codes"]), result_text=r.get("action") or "", remarks=r.get("remarks") or "",
             stratum=stratum_of[x["uscc"]]))
     commit = json.loads(task["commit_object"])
     params = commit["parameters"]
     kind = i18n.text("publish.directed" if params["population"]["directed"] else "publish.undirected")
-    items = [n for (n,) in conn.execute(text("SELECT name FROM item WHERE code IN :c ORDER BY code")
-                                        .bindparams(_expanding("c")), {"c": list(params["items"])})] \
-        if params["items"] else []
+    if items is None:
+        items = [n for (n,) in conn.execute(text("SELECT name FROM item WHERE code IN :c ORDER BY code")
+                                            .bindparams(_expanding("c")), {"c": list(params["items"])})] \
+            if params["items"] else []
     authority = "、".join([task["department"], *params["joint_departments"]])
     return bulletin.Bulletin(
         plan_no=task["plan_no"], plan_name=task["plan_name"], task_no=task["task_no"], task_name=task["name"],
@@ -399,6 +474,10 @@ def audit(store: Store) -> list[str]:
 
 i18n.register({
     "publish.already": {"zh": "任务 {task} 已公示，公示结果不可更改", "en": "task {task} is already published; published results cannot change"},
+    "republish.not_published": {"zh": "任务 {task} 尚未公示，没有可重新生成的公示文件",
+                                "en": "task {task} is not published: there are no publication files to write again"},
+    "republish.population": {"zh": "按冻结总体重新生成的总体文件 SHA-256 为 {found}，与审计包封存的 {sealed} 不符：数据库中的冻结总体已被改动",
+                             "en": "the population file rebuilt from the frozen population hashes to {found}, not {sealed} as sealed in the bundle: the frozen population in the database was changed"},
     "publish.not_drawn": {"zh": "任务 {task} 尚未抽取", "en": "task {task} has not been drawn"},
     "publish.pending": {"zh": "任务 {task} 还有 {count} 条检查结果未审核通过，不能公示（结果公示前名单保密）",
                         "en": "task {task} has {count} result(s) not yet approved; nothing is published before the results"},

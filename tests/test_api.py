@@ -21,7 +21,7 @@ HOMES = {
     "Store": "store.Store", "import_file": "importer.import_file", "ImportReport": "importer.ImportReport",
     "create_plan": "tasks.create_plan", "create_task": "tasks.create_task", "freeze": "tasks.freeze",
     "draw": "tasks.draw", "set_result": "results.set_result", "import_results": "results.import_results",
-    "review": "results.review", "publish": "publication.publish", "dispatch": "publication.dispatch",
+    "review": "results.review", "publish": "publication.publish", "republish": "publication.republish", "dispatch": "publication.dispatch",
     "verify_file": "publication.verify_file", "audit": "publication.audit", "TaskSpec": "taskspec.TaskSpec", "load_task_spec": "taskspec.load",
     "ShuangsuijiError": "errors.ShuangsuijiError", "ValidationError": "errors.ValidationError",
     "InputError": "errors.InputError", "NotFound": "errors.NotFound", "StateError": "errors.StateError",
