@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from shuangsuiji import importer, publication, registry, results, synth, tasks  # noqa: E402
+from shuangsuiji import (assignment, importer, population, publication, registry, results,  # noqa: E402
+                         sampling, snapshot, synth, tasks, teams)
 from shuangsuiji.store import Store  # noqa: E402
 
 
@@ -49,14 +50,61 @@ class Figures:
     stages: dict[str, float] = field(default_factory=dict)
     peaks: dict[str, float] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+    parts: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def time(self, name: str, fn: Any, *a: Any, **kw: Any) -> Any:
+        spent: dict[str, float] = {}
+        undo = _time_parts(PARTS.get(name, ()), spent)
         t = time.perf_counter()
-        out = fn(*a, **kw)
+        try:
+            out = fn(*a, **kw)
+        finally:
+            undo()
         self.stages[name] = time.perf_counter() - t
         self.peaks[name] = peak_mb()
+        if spent:
+            self.parts[name] = spent
         print(f"    … {name}: {self.stages[name]:.2f} s", flush=True)
         return out
+
+
+# Where freeze and draw spend their time: these library functions are timed while the stage
+# runs ("  " marks a part inside the one above it).
+PARTS: dict[str, tuple[tuple[Any, str, str], ...]] = {
+    "freeze": ((population, "build", "population: snapshot, filter, exclusions, strata"),
+               (snapshot, "current", "  snapshot load"),
+               (population, "_history_exclusions", "  history exclusions (SQL)"),
+               (sampling, "summarise", "stratum digests"),
+               (snapshot, "compress_all", "compress members")),
+    "draw + assign + seal": ((tasks, "load_frozen", "load frozen population"),
+                             (sampling, "select", "tickets (SHA-256) + selection"),
+                             (teams, "collect", "assignment input from the database"),
+                             (assignment, "assign", "assignment"),
+                             (teams, "encode", "assignment input document + digest"),
+                             (tasks, "draw_record_text", "sealed draw record"),
+                             (tasks, "bulk_insert", "draw rows inserted")),
+}
+
+
+def _time_parts(parts: Any, spent: dict[str, float]) -> Any:
+    saved = []
+    for module, name, label in parts:
+        fn = getattr(module, name)
+
+        def timed(*a: Any, _fn: Any = fn, _label: str = label, **kw: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return _fn(*a, **kw)
+            finally:
+                spent[_label] = spent.get(_label, 0.0) + time.perf_counter() - t
+
+        saved.append((module, name, fn))
+        setattr(module, name, timed)
+
+    def undo() -> None:
+        for module, name, fn in reversed(saved):
+            setattr(module, name, fn)
+    return undo
 
 
 def make_city(n: int, work: Path, seed: str = "bench") -> synth.City:
@@ -199,6 +247,11 @@ def report(label: str, f: Figures, b: float, i0: float | None) -> None:
     print(f"\n== {label}")
     for name, secs in f.stages.items():
         print(f"  {name:<32} {secs:9.2f} s   peak {f.peaks[name]:8.0f} MB")
+        if name in f.parts:
+            top = sum(v for k, v in f.parts[name].items() if not k.startswith("  "))
+            timed = [(label, f.parts[name][label]) for _, _, label in PARTS[name] if label in f.parts[name]]
+            for part, p_secs in [*timed, ("other (SQL, commit, glue)", secs - top)]:
+                print(f"      {part:<50} {p_secs:7.2f} s = {p_secs / b:5.2f} B")
     core = f.stages["freeze"] + f.stages["draw + assign + seal"]
     print(f"  facts: {f.facts}")
     print(f"  freeze + draw/assign/seal = {core:.2f} s = {core / b:.2f} B   (target ≤ 2 B)")
