@@ -199,8 +199,7 @@ def run_pipeline(url: str, city: synth.City, work: Path, *, say: Any = print) ->
             "sizes": {"risk": {"A": "3%", "B": "5%", "C": "10%", "D": "20%", "-": "5%"}},
             "exclusions": {"inspected_within_days": 90},
             "teams": {"seats": [{"department": dept, "k": 2, "cross_unit": True}], "rotation": True}})
-        # as the CLI runs them: each in a process of its own, which has not just imported
-        # 10 million rows (the same calls in this process took twice as long)
+        # as the CLI runs them: each in a process of its own
         f.fresh("freeze", url)
         f.fresh("draw + assign + seal", url)
         f.time("dispatch sheet (CSV)", publication.dispatch, store, "BENCH-1", work / "dispatch.csv")
