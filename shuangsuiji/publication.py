@@ -320,8 +320,7 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
     and against the database when ``store`` is given."""
     path = Path(bundle_path)
     try:
-        bundle_bytes = path.read_bytes()
-        bundle_text = bundle_bytes.decode("utf-8")
+        bundle_text = path.read_text(encoding="utf-8")
         data = json.loads(bundle_text)
     except (OSError, ValueError) as exc:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
@@ -340,7 +339,6 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
                 raise VerificationError(detail=i18n.lazy("publish.bad_population", file=pop_file.name,
                                                          error=str(exc)[:200])) from None
         report = verify.verify_bundle(data, population, text=bundle_text)
-        del bundle_text
     except _MALFORMED as exc:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=repr(exc)[:200])) from None
     out = VerifyResult(checks=list(report.checks))
@@ -349,12 +347,9 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
     chain_file = Path(ledger_path) if ledger_path else path.with_name(path.name.replace("-bundle.json", "-ledger.jsonl"))
     if chain_file.is_file():
         try:
-            # the bundle's own line is the bundle file, already parsed and sealed-checked: it is
-            # compared as bytes, the other lines are decoded
-            raw_lines = [line for line in chain_file.read_bytes().splitlines() if line.strip()]
-            lines = [None if line == bundle_bytes else line.decode("utf-8") for line in raw_lines]
-            del raw_lines
-            chain = [data if line is None else json.loads(line) for line in lines]
+            lines = [line for line in chain_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+            # the bundle's own line is the bundle file, already parsed and sealed-checked
+            chain = [data if line == bundle_text else json.loads(line) for line in lines]
             ledger.verify_chain(chain, texts=lines, sealed=[data])   # verify_bundle checked its seal
             del lines
             mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
