@@ -27,6 +27,16 @@ def dispatch_cmd(ctx: Context, task_no: str, out: Path) -> None:
     say("cli.dispatch_done", file=str(out), rows=n)
 
 
+def _report(p: publication.Published, message: str, as_json: bool) -> None:
+    if as_json:
+        emit_json({"task_no": p.task_no, "seal": p.seal, "ledger_seq": p.seq,
+                   "files": {k: str(v) for k, v in p.files.items()}})
+        return
+    say(message, task=p.task_no, seal=p.seal, seq=p.seq)
+    for path in p.files.values():
+        click.echo(f"  {path}")
+
+
 @click.command("publish")
 @click.argument("task_no")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="输出目录 / output folder")
@@ -38,13 +48,7 @@ def dispatch_cmd(ctx: Context, task_no: str, out: Path) -> None:
 def publish_cmd(ctx: Context, task_no: str, out: Path, encoding: str, actor: str, as_json: bool) -> None:
     """公示检查结果：公告（CSV/XLSX/HTML）、审计包、总体文件 / publish the bulletin, audit bundle and population file."""
     p = publication.publish(ctx.store(), task_no, out, lang=i18n.get_language(), encoding=encoding, actor=actor)
-    if as_json:
-        emit_json({"task_no": p.task_no, "seal": p.seal, "ledger_seq": p.seq,
-                   "files": {k: str(v) for k, v in p.files.items()}})
-        return
-    say("cli.published", task=task_no, seal=p.seal, seq=p.seq)
-    for name, path in p.files.items():
-        click.echo(f"  {path}")
+    _report(p, "cli.published", as_json)
 
 
 @click.command("republish")
@@ -57,13 +61,7 @@ def publish_cmd(ctx: Context, task_no: str, out: Path, encoding: str, actor: str
 def republish_cmd(ctx: Context, task_no: str, out: Path, encoding: str, as_json: bool) -> None:
     """按数据库重新生成已公示任务的全部文件（不改动数据库）/ write a published task's files again from the database (changes nothing)."""
     p = publication.republish(ctx.store(), task_no, out, lang=i18n.get_language(), encoding=encoding)
-    if as_json:
-        emit_json({"task_no": p.task_no, "seal": p.seal, "ledger_seq": p.seq,
-                   "files": {k: str(v) for k, v in p.files.items()}})
-        return
-    say("cli.republished", task=task_no, seal=p.seal, seq=p.seq)
-    for name, path in p.files.items():
-        click.echo(f"  {path}")
+    _report(p, "cli.republished", as_json)
 
 
 @click.command("verify")
