@@ -409,6 +409,8 @@ def _check_ids(ids: np.ndarray) -> None:
     """Non-empty, bytes 0x21..0x7E only; NUL is numpy's trailing padding, never inside."""
     n, w = len(ids), ids.dtype.itemsize
     u = ids.view(np.uint8).reshape(n, w)
+    if n and 0x21 <= int(u.min()) and int(u.max()) <= 0x7E:
+        return  # no padding anywhere and every byte printable: the common full-width case
     for a in range(0, n, _CHECK_BLOCK):
         v = _ID_BYTE[u[a:a + _CHECK_BLOCK]]
         bad = (v.max(axis=1) > 1) | (v[:, 0] == 0)

@@ -598,3 +598,20 @@ def test_the_worked_vector_in_the_spec_matches_the_vector_file() -> None:
                   exp["k_entity"], hashlib.sha256(v).hexdigest(), exp["thresholds"]["*"]["ticket"],
                   *(f"| {x} | {t} |" for x, t in exp["tickets"].items())):
         assert value in doc, value
+
+
+@given(st.integers(1, 6).flatmap(lambda w: st.lists(
+    st.binary(min_size=w, max_size=w)
+    | st.text("ABZ09-~!", min_size=w, max_size=w).map(str.encode), min_size=1, max_size=20)))
+def test_id_check_accepts_exactly_the_valid_rows(rows: list[bytes]) -> None:
+    """The whole-array fast path and the row-by-row path agree with a per-row reference."""
+    w = len(rows[0])
+    arr = np.frombuffer(b"".join(rows), dtype=f"S{w}")
+    bad = [i for i, r in enumerate(rows)
+           if not r.rstrip(b"\x00") or not all(0x21 <= c <= 0x7E for c in r.rstrip(b"\x00"))]
+    if bad:
+        with pytest.raises(sampling.EntityIdError) as err:
+            sampling._check_ids(arr)
+        assert err.value.params["row"] == bad[0]
+    else:
+        sampling._check_ids(arr)
