@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import Column, ForeignKeyConstraint, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -242,11 +242,14 @@ class DrawEntity(SQLModel, table=True):
 
 class DrawTeam(SQLModel, table=True):
     __tablename__ = "draw_team"
-    draw_id: int = Field(foreign_key="draw.id", primary_key=True)
-    entity_id: int = Field(foreign_key="entity.id", primary_key=True)
+    draw_id: int = Field(primary_key=True)
+    entity_id: int = Field(primary_key=True)
     seat: int = Field(primary_key=True)
     inspector_id: int = Field(foreign_key="inspector.id")
     role: str = Field(max_length=10)
+    # a seat belongs to an entity drawn in that draw (migration 0005)
+    __table_args__ = (ForeignKeyConstraint(["draw_id", "entity_id"], ["draw_entity.draw_id", "draw_entity.entity_id"],
+                                           name="fk_draw_team_drawn"),)
 
 
 class Result(SQLModel, table=True):
@@ -254,8 +257,8 @@ class Result(SQLModel, table=True):
 
     __tablename__ = "result"
     id: int | None = Field(default=None, primary_key=True)
-    draw_id: int = Field(foreign_key="draw.id")             # uq_result leads with draw_id
-    entity_id: int = Field(foreign_key="entity.id")
+    draw_id: int                                            # uq_result leads with draw_id
+    entity_id: int
     codes: str = Field(default="", max_length=100)
     action: str = Field(default="", max_length=100)
     completed_on: date | None = None
@@ -264,7 +267,9 @@ class Result(SQLModel, table=True):
     state: str = Field(default="pending_entry", max_length=20)
     entered_by: str = Field(default="", max_length=100)
     version: int = 0
-    __table_args__ = (UniqueConstraint("draw_id", "entity_id", name="uq_result"),)
+    __table_args__ = (UniqueConstraint("draw_id", "entity_id", name="uq_result"),
+                      ForeignKeyConstraint(["draw_id", "entity_id"], ["draw_entity.draw_id", "draw_entity.entity_id"],
+                                           name="fk_result_drawn"))
 
 
 class ResultEvent(SQLModel, table=True):

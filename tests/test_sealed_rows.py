@@ -52,12 +52,75 @@ def test_migrations_upgrade_and_downgrade(db_url: str) -> None:
 
     store = Store(db_url)
     try:
-        assert store.init() == "0004"
+        assert store.init() == "0005"
         cfg = store._alembic_config()
         with store.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0001")
         assert store.revision() == "0001"
-        assert store.init() == "0004"
+        assert store.init() == "0005"
     finally:
         store.close()
+
+
+_COUNTS = ("SELECT count(*) FROM draw_team", "SELECT count(*) FROM result", "SELECT count(*) FROM result_event",
+           "SELECT sum(version) FROM result")
+
+
+def _snapshot(store: Store) -> list[int]:
+    conn = store.read()
+    try:
+        return [int(conn.execute(text(q)).scalar_one()) for q in _COUNTS]
+    finally:
+        conn.rollback()
+
+
+def _foreign_keys(store: Store, table: str) -> set[tuple[str, tuple[str, ...]]]:
+    from sqlalchemy import inspect
+
+    conn = store.engine.connect()
+    try:
+        return {(fk["referred_table"], tuple(fk["constrained_columns"])) for fk in inspect(conn).get_foreign_keys(table)}
+    finally:
+        conn.close()
+
+
+def test_migration_0005_keeps_a_published_database(store: Store, tmp_path: Path) -> None:
+    """Down to 0004 and up again with a published task in the database: every team, result
+    and result event survives, the sealed triggers come back, audit still passes, and a team
+    or result row for an entity outside the draw is refused."""
+    from alembic import command
+
+    from shuangsuiji import publication
+    from tests.test_tamper import run_cycle
+
+    run_cycle(store, tmp_path)
+    before = _snapshot(store)
+    assert before[0] > 0 and before[2] > 0
+    cfg = store._alembic_config()
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+    assert _foreign_keys(store, "result") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
+    assert _snapshot(store) == before
+    assert store.init() == "0005"
+    assert _snapshot(store) == before
+    assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
+    assert _foreign_keys(store, "draw_team") == {("draw_entity", ("draw_id", "entity_id")),
+                                                 ("inspector", ("inspector_id",))}
+    assert publication.audit(store)
+    for attack in ("DELETE FROM result", "DELETE FROM draw_team"):
+        with pytest.raises(DBAPIError, match="sealed"):
+            with store.atomic() as conn:
+                conn.execute(text(attack))
+    # an entity of the registry that this draw did not pick
+    for insert in ("INSERT INTO result (draw_id, entity_id, codes, action, remarks, state, entered_by, version) "
+                   "SELECT max(d.id), max(e.id), '', '', '', 'pending_entry', '', 0 FROM draw d, entity e "
+                   "WHERE e.id NOT IN (SELECT entity_id FROM draw_entity)",
+                   "INSERT INTO draw_team (draw_id, entity_id, seat, inspector_id, role) "
+                   "SELECT max(d.id), max(e.id), 0, min(i.id), 'leader' FROM draw d, entity e, inspector i "
+                   "WHERE e.id NOT IN (SELECT entity_id FROM draw_entity)"):
+        with pytest.raises(DBAPIError, match="(?i)foreign key"):
+            with store.atomic() as conn:
+                conn.execute(text(insert))
+    assert _snapshot(store) == before
