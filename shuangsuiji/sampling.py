@@ -405,12 +405,30 @@ _ID_BYTE[0] = 0
 _ID_BYTE[0x21:0x7F] = 1
 
 
+def _lowest_non_nul(u: np.ndarray) -> int:
+    """The smallest byte other than NUL (256 when all are NUL), a block at a time into one
+    reused buffer: NUL - 1 wraps to 0xFF."""
+    flat = u.reshape(-1)
+    buf = np.empty(min(len(flat), _CHECK_BLOCK * 16), np.uint8)
+    low = 0xFF
+    for a in range(0, len(flat), len(buf)):
+        part = buf[:len(flat) - a] if len(flat) - a < len(buf) else buf
+        np.subtract(flat[a:a + len(part)], 1, out=part)
+        low = min(low, int(part.min()))
+    return low + 1
+
+
 def _check_ids(ids: np.ndarray) -> None:
     """Non-empty, bytes 0x21..0x7E only; NUL is numpy's trailing padding, never inside."""
     n, w = len(ids), ids.dtype.itemsize
     u = ids.view(np.uint8).reshape(n, w)
-    if n and 0x21 <= int(u.min()) and int(u.max()) <= 0x7E:
-        return  # no padding anywhere and every byte printable: the common full-width case
+    if n and int(u.max()) <= 0x7E and _lowest_non_nul(u) >= 0x21:
+        # every byte is printable or NUL (NUL - 1 wraps to 0xFF); then the IDs are valid when
+        # none is empty and no NUL precedes a printable byte, i.e. when the printable bytes
+        # number exactly the lengths up to each ID's last printable byte
+        lengths = np.char.str_len(ids)
+        if int(lengths.min()) > 0 and int(np.count_nonzero(u)) == int(lengths.sum(dtype=np.int64)):
+            return
     for a in range(0, n, _CHECK_BLOCK):
         v = _ID_BYTE[u[a:a + _CHECK_BLOCK]]
         bad = (v.max(axis=1) > 1) | (v[:, 0] == 0)
