@@ -151,7 +151,11 @@ def read_population_file(path: str | Path, strata: list[dict[str, Any]]) -> dict
     Raises ``ValueError`` naming the first line that does not fit.  Lines are located and
     checked with numpy, a block of lines at a time.
     """
-    raw = gzip.decompress(Path(path).read_bytes())
+    return read_population_bytes(gzip.decompress(Path(path).read_bytes()), strata)
+
+
+def read_population_bytes(raw: bytes, strata: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """:func:`read_population_file` of the file's already decompressed bytes."""
     if not raw.startswith(POPULATION_HEADER.encode()):
         header = raw.partition(b"\n")[0]
         raise ValueError(f"line 1: not a population file header: {header[:60]!r}")

@@ -8,10 +8,13 @@ department's ledger and records the inspections (for rotation and exclusion wind
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import json
 import shutil
 import tempfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -314,33 +317,54 @@ class VerifyResult:
     checks: list[str] = field(default_factory=list)
 
 
+def _population_bytes(path: Path) -> tuple[str, bytes | Exception]:
+    """SHA-256 of the file as stored, and its decompressed bytes or the error that stopped it."""
+    raw = path.read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        return sha, gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        return sha, exc
+
+
 def verify_file(bundle_path: str | Path, *, store: Store | None = None,
                 population_path: str | Path | None = None, ledger_path: str | Path | None = None) -> VerifyResult:
     """Verify a bundle file, with the population file and ledger file beside it when present,
     and against the database when ``store`` is given."""
     path = Path(bundle_path)
-    try:
-        bundle_text = path.read_text(encoding="utf-8")
-        data = json.loads(bundle_text)
-    except (OSError, ValueError) as exc:
-        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
-    if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
-        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error="format"))
-    population = None
-    try:
-        pop_file = Path(population_path) if population_path else path.with_name(data["population_file"]["name"])
-        if pop_file.is_file():
-            raw = pop_file.read_bytes()
-            if hashlib.sha256(raw).hexdigest() != data["population_file"]["sha256"]:
-                raise VerificationError(detail=i18n.lazy("publish.pop_hash", file=pop_file.name))
-            try:
-                population = bundle.read_population_file(pop_file, data["commit_object"]["strata"])
-            except (ValueError, OSError, EOFError) as exc:
-                raise VerificationError(detail=i18n.lazy("publish.bad_population", file=pop_file.name,
-                                                         error=str(exc)[:200])) from None
-        report = verify.verify_bundle(data, population, text=bundle_text)
-    except _MALFORMED as exc:
-        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=repr(exc)[:200])) from None
+    guess = Path(population_path) if population_path else path.with_name(
+        path.name.replace("-bundle.json", "-population.csv.gz"))
+    with ThreadPoolExecutor(1) as pool:
+        # the population file is read, hashed and unzipped while the bundle is parsed: those
+        # release the GIL, the JSON parser does not
+        early = pool.submit(_population_bytes, guess) if guess != path and guess.is_file() else None
+        try:
+            bundle_text = path.read_text(encoding="utf-8")
+            data = json.loads(bundle_text)
+        except (OSError, ValueError) as exc:
+            raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
+        if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
+            raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error="format"))
+        population = None
+        try:
+            pop_file = Path(population_path) if population_path else path.with_name(data["population_file"]["name"])
+            if pop_file.is_file():
+                sha, unzipped = early.result() if early is not None and pop_file == guess else _population_bytes(pop_file)
+                early = None
+                if sha != data["population_file"]["sha256"]:
+                    raise VerificationError(detail=i18n.lazy("publish.pop_hash", file=pop_file.name))
+                try:
+                    if isinstance(unzipped, Exception):
+                        raise unzipped
+                    population = bundle.read_population_bytes(unzipped, data["commit_object"]["strata"])
+                except (ValueError, OSError, EOFError, zlib.error) as exc:
+                    raise VerificationError(detail=i18n.lazy("publish.bad_population", file=pop_file.name,
+                                                             error=str(exc)[:200])) from None
+                del unzipped
+            report = verify.verify_bundle(data, population, text=bundle_text)
+        except _MALFORMED as exc:
+            raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name,
+                                                     error=repr(exc)[:200])) from None
     out = VerifyResult(checks=list(report.checks))
     if population is None:
         out.checks.append(i18n.text("publish.no_population"))

@@ -7,6 +7,8 @@ SQL, as an insider with database access would, and expects :class:`VerificationE
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -325,3 +327,36 @@ def test_any_changed_byte_of_the_bundle_is_caught(published: Cycle, data: st.Dat
     finally:
         path.write_bytes(original)
 
+
+
+def _population_file(c: Cycle) -> Path:
+    return c.bundle.with_name(c.bundle.name.replace("-bundle.json", "-population.csv.gz"))
+
+
+@pytest.mark.parametrize("damage", ["swap-entity", "not-gzip", "truncated-gzip", "not-a-population"])
+def test_damaged_population_file(published: Cycle, damage: str) -> None:
+    """A changed population file fails on its sealed SHA-256; one that was broken before the
+    bundle was (re)sealed fails on its content, naming the file, never with a traceback."""
+    from shuangsuiji import ledger
+
+    pop = _population_file(published)
+    raw = pop.read_bytes()
+    text = gzip.decompress(raw).decode()
+    if damage == "swap-entity":
+        lines = text.splitlines()
+        lines[1] = lines[1][:-1] + ("0" if lines[1][-1] != "0" else "1")
+        new = gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0)
+    else:
+        new = {"not-gzip": text.encode(), "truncated-gzip": raw[: len(raw) // 2],
+               "not-a-population": gzip.compress(b"a,b\n1,2\n", mtime=0)}[damage]
+    pop.write_bytes(new)
+    if damage != "swap-entity":
+        doc = json.loads(published.bundle.read_text(encoding="utf-8"))
+        doc["population_file"]["sha256"] = hashlib.sha256(new).hexdigest()
+        doc["seal"] = ledger.seal_of(doc)
+        published.bundle.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(VerificationError) as info:
+        publication.verify_file(published.bundle)
+    assert pop.name in info.value.message("en")
+    code, out = verify_cli(published.bundle)
+    assert code == 1 and "Traceback" not in out and pop.name in out
