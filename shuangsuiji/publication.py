@@ -327,6 +327,28 @@ def _population_bytes(path: Path) -> tuple[str, bytes | Exception]:
         return sha, exc
 
 
+def _ledger_entries(chain_file: Path, bundle_text: str, bundle_size: int,
+                    data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str | None]]:
+    """The ledger file's entries and their texts, a line (ending in LF) at a time. The line
+    that is the bundle file itself, already parsed and seal-checked, becomes ``data`` without
+    a second parse; a bundle is as large as the ledger's other lines together, so this halves
+    the work."""
+    chain: list[dict[str, Any]] = []
+    texts: list[str | None] = []
+    with open(chain_file, "rb") as fh:
+        for raw in fh:
+            raw = raw.rstrip(b"\r\n")
+            if len(raw) == bundle_size and raw.decode("utf-8") == bundle_text:
+                chain.append(data)
+                texts.append(None)
+                continue
+            line = raw.decode("utf-8")
+            if line.strip():
+                chain.append(json.loads(line))
+                texts.append(line)
+    return chain, texts
+
+
 def verify_file(bundle_path: str | Path, *, store: Store | None = None,
                 population_path: str | Path | None = None, ledger_path: str | Path | None = None) -> VerifyResult:
     """Verify a bundle file, with the population file and ledger file beside it when present,
@@ -339,6 +361,7 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
         # release the GIL, the JSON parser does not
         early = pool.submit(_population_bytes, guess) if guess != path and guess.is_file() else None
         try:
+            bundle_size = path.stat().st_size
             bundle_text = path.read_text(encoding="utf-8")
             data = json.loads(bundle_text)
         except (OSError, ValueError) as exc:
@@ -371,9 +394,7 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
     chain_file = Path(ledger_path) if ledger_path else path.with_name(path.name.replace("-bundle.json", "-ledger.jsonl"))
     if chain_file.is_file():
         try:
-            lines = [line for line in chain_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-            # the bundle's own line is the bundle file, already parsed and sealed-checked
-            chain = [data if line == bundle_text else json.loads(line) for line in lines]
+            chain, lines = _ledger_entries(chain_file, bundle_text, bundle_size, data)
             ledger.verify_chain(chain, texts=lines, sealed=[data])   # verify_bundle checked its seal
             del lines
             mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
