@@ -327,6 +327,11 @@ def _population_bytes(path: Path) -> tuple[str, bytes | Exception]:
         return sha, exc
 
 
+def _beside(bundle_file: Path, suffix: str) -> Path:
+    """The file published with a bundle: ``T-bundle.json`` → ``T{suffix}``."""
+    return bundle_file.with_name(bundle_file.name.replace("-bundle.json", suffix))
+
+
 def _ledger_entries(chain_file: Path, bundle_text: str, bundle_size: int,
                     data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str | None]]:
     """The ledger file's entries and their texts, a line (ending in LF) at a time. The line
@@ -354,8 +359,7 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
     """Verify a bundle file, with the population file and ledger file beside it when present,
     and against the database when ``store`` is given."""
     path = Path(bundle_path)
-    guess = Path(population_path) if population_path else path.with_name(
-        path.name.replace("-bundle.json", "-population.csv.gz"))
+    guess = Path(population_path) if population_path else _beside(path, "-population.csv.gz")
     with ThreadPoolExecutor(1) as pool:
         # the population file is read, hashed and unzipped while the bundle is parsed: those
         # release the GIL, the JSON parser does not
@@ -373,7 +377,7 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
             pop_file = Path(population_path) if population_path else path.with_name(data["population_file"]["name"])
             if pop_file.is_file():
                 sha, unzipped = early.result() if early is not None and pop_file == guess else _population_bytes(pop_file)
-                early = None
+                early = None                       # the future holds the unzipped bytes too
                 if sha != data["population_file"]["sha256"]:
                     raise VerificationError(detail=i18n.lazy("publish.pop_hash", file=pop_file.name))
                 try:
@@ -391,7 +395,7 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
     out = VerifyResult(checks=list(report.checks))
     if population is None:
         out.checks.append(i18n.text("publish.no_population"))
-    chain_file = Path(ledger_path) if ledger_path else path.with_name(path.name.replace("-bundle.json", "-ledger.jsonl"))
+    chain_file = Path(ledger_path) if ledger_path else _beside(path, "-ledger.jsonl")
     if chain_file.is_file():
         try:
             chain, lines = _ledger_entries(chain_file, bundle_text, bundle_size, data)

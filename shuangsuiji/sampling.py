@@ -412,7 +412,7 @@ def _lowest_non_nul(u: np.ndarray) -> int:
     buf = np.empty(min(len(flat), _CHECK_BLOCK * 16), np.uint8)
     low = 0xFF
     for a in range(0, len(flat), len(buf)):
-        part = buf[:len(flat) - a] if len(flat) - a < len(buf) else buf
+        part = buf[:min(len(buf), len(flat) - a)]
         np.subtract(flat[a:a + len(part)], 1, out=part)
         low = min(low, int(part.min()))
     return low + 1

@@ -17,6 +17,8 @@ kept) with foreign-key checks deferred to the commit, where every row must satis
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -71,21 +73,21 @@ def _pg_swap(table: str, drop_to: tuple[str, ...], add: list[tuple[str, list[str
         op.create_foreign_key(name, table, target, cols, target_cols)
 
 
-def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for table in ("draw_team", "result"):
-            _sqlite_rebuild(table, NEW[table])
-        return
+def _apply(sqlite: dict[str, str], drop_to: tuple[str, ...], add: Any) -> None:
+    """Give both tables the ``sqlite`` constraints (rebuild) or, on PostgreSQL, drop their keys
+    to ``drop_to`` and add ``add(table)``."""
     for table in ("draw_team", "result"):
-        _pg_swap(table, ("draw", "entity"),
-                 [(f"fk_{table}_drawn", ["draw_id", "entity_id"], "draw_entity", ["draw_id", "entity_id"])])
+        if op.get_bind().dialect.name == "sqlite":
+            _sqlite_rebuild(table, sqlite[table])
+        else:
+            _pg_swap(table, drop_to, add(table))
+
+
+def upgrade() -> None:
+    _apply(NEW, ("draw", "entity"),
+           lambda t: [(f"fk_{t}_drawn", ["draw_id", "entity_id"], "draw_entity", ["draw_id", "entity_id"])])
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for table in ("draw_team", "result"):
-            _sqlite_rebuild(table, OLD[table])
-        return
-    for table in ("draw_team", "result"):
-        _pg_swap(table, ("draw_entity",), [(f"{table}_draw_id_fkey", ["draw_id"], "draw", ["id"]),
-                                           (f"{table}_entity_id_fkey", ["entity_id"], "entity", ["id"])])
+    _apply(OLD, ("draw_entity",), lambda t: [(f"{t}_draw_id_fkey", ["draw_id"], "draw", ["id"]),
+                                             (f"{t}_entity_id_fkey", ["entity_id"], "entity", ["id"])])
