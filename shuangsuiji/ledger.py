@@ -165,20 +165,27 @@ def sealed_text(content: str, seal: str) -> str:
     return f'{content[:-1]},"seal":"{seal}"}}'
 
 
-def text_matches_seal(text: str, seal: str) -> bool:
-    """Whether ``text`` is :func:`sealed_text` of content whose SHA-256 is ``seal``.
+def text_matches_seal(text: str | bytes, seal: str) -> bool:
+    """Whether ``text`` (or its UTF-8 bytes) is :func:`sealed_text` of content whose SHA-256
+    is ``seal``.
 
     A ``False`` proves nothing (the file may just be formatted differently): callers then
     fall back to :func:`verify_entry`, which re-serialises.
+
+    >>> line = sealed_text('{"a":1}', hashlib.sha256(b'{"a":1}').hexdigest())
+    >>> text_matches_seal(line, line[-66:-2]), text_matches_seal(line.encode(), line[-66:-2])
+    (True, True)
     """
-    tail = f',"seal":"{seal}"}}'
-    if len(seal) != 64 or not text.endswith(tail):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    tail = f',"seal":"{seal}"}}'.encode("utf-8")
+    if len(seal) != 64 or not data.endswith(tail):
         return False
-    body = text[:-len(tail)] + "}"
-    return hashlib.sha256(body.encode("utf-8")).hexdigest() == seal
+    digest = hashlib.sha256(memoryview(data)[:-len(tail)])
+    digest.update(b"}")
+    return digest.hexdigest() == seal
 
 
-def verify_entry(entry: dict[str, Any], text: str | None = None) -> None:
+def verify_entry(entry: dict[str, Any], text: str | bytes | None = None) -> None:
     """Check an entry's seal; ``text``, the JSON it was read from, allows the fast path."""
     seal = entry.get("seal")
     if text is not None and isinstance(seal, str) and text_matches_seal(text, seal):
@@ -190,7 +197,7 @@ def verify_entry(entry: dict[str, Any], text: str | None = None) -> None:
 
 
 def verify_chain(chain: Sequence[dict[str, Any]], *, complete: bool = True,
-                 texts: Sequence[str | None] | None = None, sealed: Sequence[Any] = ()) -> None:
+                 texts: Sequence[str | bytes | None] | None = None, sealed: Sequence[Any] = ()) -> None:
     """Check seals and links.  ``complete``: the chain must start at seq 1 (genesis).
     ``texts``: the JSON each entry was read from (see :func:`verify_entry`). ``sealed``:
     entries (the objects themselves) whose seal the caller has already checked."""

@@ -8,7 +8,6 @@ department's ledger and records the inspections (for rotation and exclusion wind
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import json
 import shutil
@@ -22,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from . import bulletin, bundle, clock, i18n, ledger, results, snapshot, verify, workdays
+from . import bulletin, bundle, clock, gcpause, i18n, ledger, results, snapshot, verify, workdays
 from .errors import StateError, VerificationError
 from .estimate import estimate
 from .importer import bulk_insert
@@ -322,9 +321,20 @@ def _population_bytes(path: Path) -> tuple[str, bytes | Exception]:
     raw = path.read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
     try:
-        return sha, gzip.decompress(raw)
+        return sha, _gunzip(raw)
     except (OSError, EOFError, zlib.error) as exc:
         return sha, exc
+
+
+def _gunzip(raw: bytes) -> bytes:
+    """The first gzip member of ``raw``, its CRC and length checked, inflated into a buffer
+    sized from its trailer.  ``gzip.decompress`` grows its output in steps that each need the
+    GIL, which the JSON parser in the main thread holds throughout; one buffer of the right
+    size lets the whole inflate run beside the parser.  A published population file is one
+    member (its SHA-256 is checked against the bundle); a file of several reads short and
+    fails the row count."""
+    size = int.from_bytes(raw[-4:], "little") if len(raw) >= 18 else 0
+    return zlib.decompress(raw, wbits=31, bufsize=max(min(size, 16 * len(raw)), zlib.DEF_BUF_SIZE))
 
 
 def _beside(bundle_file: Path, suffix: str) -> Path:
@@ -332,25 +342,23 @@ def _beside(bundle_file: Path, suffix: str) -> Path:
     return bundle_file.with_name(bundle_file.name.replace("-bundle.json", suffix))
 
 
-def _ledger_entries(chain_file: Path, bundle_text: str, bundle_size: int,
-                    data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str | None]]:
+def _ledger_entries(chain_file: Path, bundle_bytes: bytes,
+                    data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[bytes | None]]:
     """The ledger file's entries and their texts, a line (ending in LF) at a time. The line
     that is the bundle file itself, already parsed and seal-checked, becomes ``data`` without
     a second parse; a bundle is as large as the ledger's other lines together, so this halves
     the work."""
     chain: list[dict[str, Any]] = []
-    texts: list[str | None] = []
+    texts: list[bytes | None] = []
     with open(chain_file, "rb") as fh:
         for raw in fh:
             raw = raw.rstrip(b"\r\n")
-            if len(raw) == bundle_size and raw.decode("utf-8") == bundle_text:
+            if raw == bundle_bytes:
                 chain.append(data)
                 texts.append(None)
-                continue
-            line = raw.decode("utf-8")
-            if line.strip():
-                chain.append(json.loads(line))
-                texts.append(line)
+            elif raw.strip():
+                chain.append(json.loads(raw.decode("utf-8")))
+                texts.append(raw)
     return chain, texts
 
 
@@ -358,16 +366,20 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
                 population_path: str | Path | None = None, ledger_path: str | Path | None = None) -> VerifyResult:
     """Verify a bundle file, with the population file and ledger file beside it when present,
     and against the database when ``store`` is given."""
-    path = Path(bundle_path)
+    with gcpause.paused():
+        return _verify_file(Path(bundle_path), store, population_path, ledger_path)
+
+
+def _verify_file(path: Path, store: Store | None, population_path: str | Path | None,
+                 ledger_path: str | Path | None) -> VerifyResult:
     guess = Path(population_path) if population_path else _beside(path, "-population.csv.gz")
     with ThreadPoolExecutor(1) as pool:
         # the population file is read, hashed and unzipped while the bundle is parsed: those
         # release the GIL, the JSON parser does not
         early = pool.submit(_population_bytes, guess) if guess != path and guess.is_file() else None
         try:
-            bundle_size = path.stat().st_size
-            bundle_text = path.read_text(encoding="utf-8")
-            data = json.loads(bundle_text)
+            bundle_bytes = path.read_bytes().rstrip(b"\r\n")
+            data = json.loads(bundle_bytes.decode("utf-8"))
         except (OSError, ValueError) as exc:
             raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
         if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
@@ -388,7 +400,7 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
                     raise VerificationError(detail=i18n.lazy("publish.bad_population", file=pop_file.name,
                                                              error=str(exc)[:200])) from None
                 del unzipped
-            report = verify.verify_bundle(data, population, text=bundle_text)
+            report = verify.verify_bundle(data, population, text=bundle_bytes)
         except _MALFORMED as exc:
             raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name,
                                                      error=repr(exc)[:200])) from None
@@ -398,7 +410,7 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
     chain_file = Path(ledger_path) if ledger_path else _beside(path, "-ledger.jsonl")
     if chain_file.is_file():
         try:
-            chain, lines = _ledger_entries(chain_file, bundle_text, bundle_size, data)
+            chain, lines = _ledger_entries(chain_file, bundle_bytes, data)
             ledger.verify_chain(chain, texts=lines, sealed=[data])   # verify_bundle checked its seal
             del lines
             mine = next((e for e in chain if e.get("seq") == data["seq"]), None)

@@ -37,11 +37,14 @@ def fail(code: str, **params: Any) -> VerificationError:
 
 
 def verify_bundle(bundle: Mapping[str, Any], population: Mapping[str, Sequence[bytes]] | None = None,
-                  *, text: str | None = None) -> Report:
+                  *, text: str | bytes | None = None) -> Report:
     """Check a publication bundle (as loaded from its JSON file, with its ``seal``).
 
-    ``text``: the file's JSON text, whose seal is then checked by hashing it as written.
+    ``text``: the file's JSON text (or its bytes), whose seal is then checked by hashing it
+    as written.
     """
+    if isinstance(text, str):
+        text = text.encode("utf-8")
     report = Report()
     as_written = text is not None and isinstance(bundle.get("seal"), str) and ledger.text_matches_seal(text, bundle["seal"])
     if not as_written:
@@ -79,13 +82,14 @@ def verify_bundle(bundle: Mapping[str, Any], population: Mapping[str, Sequence[b
     drawn = [x["uscc"] for x in currents[0]["record"]["drawn"]]
     if [e["uscc"] for e in bundle["entities"]] != drawn:
         raise fail("verify.entities")
-    if sorted(r["uscc"] for r in bundle["results"]) != sorted(drawn):
+    covered = [r["uscc"] for r in bundle["results"]]
+    if len(covered) != len(drawn) or set(covered) != set(drawn):      # drawn holds no duplicate
         raise fail("verify.results_cover")
     return report
 
 
-def _record_seals(bundle: Mapping[str, Any], text: str) -> dict[int, str]:
-    """Each draw record's seal, hashed from the record's own text inside the bundle file.
+def _record_seals(bundle: Mapping[str, Any], text: str | bytes) -> dict[int, str]:
+    """Each draw record's seal, hashed from the record's own bytes inside the bundle file.
 
     Only for a file whose text hashes to the bundle's seal as written: it is then the
     canonical JSON of the content, in which every value is written as its own canonical JSON,
@@ -93,24 +97,26 @@ def _record_seals(bundle: Mapping[str, Any], text: str) -> dict[int, str]:
     A draw that cannot be located is left out, and a hash that disagrees is recomputed from
     the parsed record by the caller: this path can only confirm a seal, never refute one.
     """
+    data = text.encode("utf-8") if isinstance(text, str) else text
     content = {k: v for k, v in bundle.items() if k != "seal"}
-    prefix = "{" + "".join(ledger.canonical(k).decode("utf-8") + ":" + ledger.canonical(content[k]).decode("utf-8") + ","
-                           for k in sorted(content) if k < "draws") + '"draws":['
-    if not isinstance(bundle.get("draws"), list) or not text.startswith(prefix):
+    prefix = b"{" + b"".join(ledger.canonical(k) + b":" + ledger.canonical(content[k]) + b","
+                             for k in sorted(content) if k < "draws") + b'"draws":['
+    if not isinstance(bundle.get("draws"), list) or not data.startswith(prefix):
         return {}
+    view = memoryview(data)
     out: dict[int, str] = {}
     pos = len(prefix)
     for d in bundle["draws"]:
         if not isinstance(d, dict) or set(d) != {"current", "record", "seal"}:
             break
-        head = '{"current":' + ledger.canonical(d["current"]).decode("utf-8") + ',"record":'
-        tail = ',"seal":' + ledger.canonical(d["seal"]).decode("utf-8") + "}"
-        if not text.startswith(head, pos):
+        head = b'{"current":' + ledger.canonical(d["current"]) + b',"record":'
+        tail = b',"seal":' + ledger.canonical(d["seal"]) + b"}"
+        if not data.startswith(head, pos):
             break
-        end = text.find(tail, pos + len(head))
+        end = data.find(tail, pos + len(head))
         if end < 0:
             break
-        out[id(d)] = hashlib.sha256(text[pos + len(head):end].encode("utf-8")).hexdigest()
+        out[id(d)] = hashlib.sha256(view[pos + len(head):end]).hexdigest()
         pos = end + len(tail) + 1
     return out
 

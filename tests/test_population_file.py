@@ -57,3 +57,29 @@ def test_errors_name_the_line(tmp_path: Path, change, message: str | None) -> No
         return
     with pytest.raises(ValueError, match=message):
         bundle.read_population_file(path, committed)
+
+
+LINE = st.tuples(st.sampled_from([b"k,", b"k,", b"k,", b"j,", b"k", b""]),
+                 st.binary(min_size=0, max_size=20).map(lambda b: b.replace(b"\n", b"x")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(LINE, st.integers(1, 5)), min_size=1, max_size=20))
+def test_runs_of_equal_lines_read_as_gathered(lines: list[tuple[tuple[bytes, bytes], int]]) -> None:
+    """The matrix path (runs of one length) gives the byte-by-byte path's IDs and errors."""
+    body = b"".join(p + i + b"\n" for (p, i), repeat in lines for _ in range(repeat))
+    buf = np.frombuffer(body, np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    lengths = ends - starts - 2
+    bounds = [0, *(np.flatnonzero(lengths[1:] != lengths[:-1]) + 1).tolist(), len(lengths)]
+
+    def outcome(read):
+        try:
+            return read().tolist()
+        except ValueError as exc:
+            return str(exc)
+
+    runs = outcome(lambda: bundle._ids_of_runs(buf, starts, lengths, bounds, b"k,", 2, "k"))
+    gathered = outcome(lambda: bundle._ids_of_scattered_lines(buf, starts, lengths, b"k,", 2, "k"))
+    assert runs == gathered
