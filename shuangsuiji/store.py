@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
-from . import i18n
+from . import gcpause, i18n
 from .errors import RetryableError, ShuangsuijiError, StateError
 
 DEFAULT_URL = "sqlite:///shuangsuiji.db"
@@ -95,7 +95,9 @@ class Store:
     # -- transactions ----------------------------------------------------------------------
     @contextmanager
     def atomic(self) -> Iterator[Connection]:
-        """A transaction; nested calls become savepoints."""
+        """A transaction; nested calls become savepoints.  Bulk steps (imports, freezes,
+        draws, publications) run inside one, so the cyclic garbage collector is paused
+        there (:mod:`shuangsuiji.gcpause`)."""
         if self._conn is None:
             self._conn = self.engine.connect()
         conn = self._conn
@@ -105,7 +107,8 @@ class Store:
             trans = conn.begin_nested()
         self._depth += 1
         try:
-            yield conn
+            with gcpause.paused():
+                yield conn
         except BaseException:
             self._depth -= 1
             if trans.is_active:
