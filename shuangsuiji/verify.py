@@ -88,7 +88,7 @@ def verify_bundle(bundle: Mapping[str, Any], population: Mapping[str, Sequence[b
     return report
 
 
-def _record_seals(bundle: Mapping[str, Any], text: str | bytes) -> dict[int, str]:
+def _record_seals(bundle: Mapping[str, Any], data: bytes) -> dict[int, str]:
     """Each draw record's seal, hashed from the record's own bytes inside the bundle file.
 
     Only for a file whose text hashes to the bundle's seal as written: it is then the
@@ -97,7 +97,6 @@ def _record_seals(bundle: Mapping[str, Any], text: str | bytes) -> dict[int, str
     A draw that cannot be located is left out, and a hash that disagrees is recomputed from
     the parsed record by the caller: this path can only confirm a seal, never refute one.
     """
-    data = text.encode("utf-8") if isinstance(text, str) else text
     content = {k: v for k, v in bundle.items() if k != "seal"}
     prefix = b"{" + b"".join(ledger.canonical(k) + b":" + ledger.canonical(content[k]) + b","
                              for k in sorted(content) if k < "draws") + b'"draws":['

@@ -80,11 +80,11 @@ def test_verify_finds_each_draw_record_in_the_bundle_text(cycle) -> None:
     _store, res, _out = cycle
     text_ = res.files["bundle.json"].read_text(encoding="utf-8")
     bundle = json.loads(text_)
-    found = verify._record_seals(bundle, text_)
+    found = verify._record_seals(bundle, text_.encode())
     assert [found.get(id(d)) for d in bundle["draws"]] == [d["seal"] for d in bundle["draws"]]
     assert all(ledger.seal_of(d["record"]) == d["seal"] for d in bundle["draws"])
     # a file that is not the canonical text is never searched
-    assert verify._record_seals(bundle, " " + text_) == {}
+    assert verify._record_seals(bundle, b" " + text_.encode()) == {}
 
 
 def test_nothing_published_before_results(db_url: str, tmp_path: Path) -> None:
