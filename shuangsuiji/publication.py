@@ -321,20 +321,9 @@ def _population_bytes(path: Path) -> tuple[str, bytes | Exception]:
     raw = path.read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
     try:
-        return sha, _gunzip(raw)
+        return sha, bundle.gunzip(raw)
     except (OSError, EOFError, zlib.error) as exc:
         return sha, exc
-
-
-def _gunzip(raw: bytes) -> bytes:
-    """The first gzip member of ``raw``, its CRC and length checked, inflated into a buffer
-    sized from its trailer.  ``gzip.decompress`` grows its output in steps that each need the
-    GIL, which the JSON parser in the main thread holds throughout; one buffer of the right
-    size lets the whole inflate run beside the parser.  A published population file is one
-    member (its SHA-256 is checked against the bundle); a file of several reads short and
-    fails the row count."""
-    size = int.from_bytes(raw[-4:], "little") if len(raw) >= 18 else 0
-    return zlib.decompress(raw, wbits=31, bufsize=max(min(size, 16 * len(raw)), zlib.DEF_BUF_SIZE))
 
 
 def _beside(bundle_file: Path, suffix: str) -> Path:
@@ -401,11 +390,12 @@ def _verify_file(path: Path, store: Store | None, population_path: str | Path | 
                                                              error=str(exc)[:200])) from None
                 del unzipped
             report = verify.verify_bundle(data, population, text=bundle_bytes)
+            del population
         except _MALFORMED as exc:
             raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name,
                                                      error=repr(exc)[:200])) from None
     out = VerifyResult(checks=list(report.checks))
-    if population is None:
+    if not report.population_checked:
         out.checks.append(i18n.text("publish.no_population"))
     chain_file = Path(ledger_path) if ledger_path else _beside(path, "-ledger.jsonl")
     if chain_file.is_file():
