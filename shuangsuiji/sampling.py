@@ -520,7 +520,7 @@ def _grouped_digests(ids: np.ndarray, codes: np.ndarray, n_strata: int) -> list[
         # already strictly ascending (a frozen snapshot): distinct, and a stable grouping
         # by stratum keeps every stratum in order
         sid = ids
-        order = np.argsort(codes, kind="stable")
+        order = None if n_strata == 1 else np.argsort(codes, kind="stable")
     else:
         cw = codes.dtype.itemsize
         comp = np.empty((n, w + cw), np.uint8)
@@ -533,25 +533,56 @@ def _grouped_digests(ids: np.ndarray, codes: np.ndarray, n_strata: int) -> list[
             raise EntityIdError("sampling.id.duplicate", value=repr(sid[int(np.argmax(same))]))
         sorted_codes = np.ascontiguousarray(comp[:, w:]).view(f">u{cw}").ravel()
         del comp
-        order = np.argsort(sorted_codes.astype(codes.dtype), kind="stable")
-    buf = np.empty((n, w + 1), np.uint8)
-    buf[:, :w] = sid[order].view(np.uint8).reshape(n, w)
-    buf[:, w] = 0x0A
-    del sid, order
-    counts = np.bincount(codes, minlength=n_strata)
-    flat = buf.ravel()
-    if (buf[:, w - 1] != 0).all():
-        row_ends = np.arange(n + 1, dtype=np.int64) * (w + 1)
+        order = None if n_strata == 1 else np.argsort(sorted_codes.astype(codes.dtype), kind="stable")
+    # one record per row, ID then newline: filled by one gather, hashed a stratum at a time
+    rows = np.empty(n, np.dtype([("id", f"S{w}"), ("nl", np.uint8)]))
+    if order is None:
+        rows["id"] = sid
     else:
-        row_ends = np.concatenate(([0], np.cumsum((buf != 0).sum(axis=1))))
-        flat = flat[flat != 0]
-    ends = row_ends[np.cumsum(counts)]
-    digests: list[str] = []
-    start = 0
+        np.take(sid, order, out=rows["id"])
+    rows["nl"] = 0x0A
+    del sid, order
+    ends = np.cumsum(np.bincount(codes, minlength=n_strata)).tolist()
+    return _stream_digests(rows.view(np.uint8), w + 1, ends)
+
+
+def _stream_digests(flat: np.ndarray, stride: int, ends: list[int]) -> list[str]:
+    """SHA-256 of each group of fixed-``stride`` records, the NUL padding of short IDs left out.
+
+    Short IDs are rare and come in runs (sorted IDs group by length): full records are hashed
+    in place, and only the runs of padded ones are compacted. Many short runs fall back to
+    compacting everything at once."""
+    n = len(flat) // stride
+    padded = np.flatnonzero(flat.reshape(n, stride)[:, stride - 2] == 0) if n else np.zeros(0, np.intp)
+    breaks = np.flatnonzero(np.diff(padded) != 1) + 1
+    if len(breaks) + 1 > n // 32 + 16:
+        compact = flat[flat != 0]
+        lengths = stride - np.count_nonzero(flat.reshape(n, stride) == 0, axis=1)
+        bounds = np.concatenate(([0], np.cumsum(lengths)))[[0, *ends]].tolist()
+        view = memoryview(compact)
+        return [hashlib.sha256(view[a:b]).hexdigest() for a, b in zip(bounds, bounds[1:])]
+    starts = padded[np.concatenate(([0], breaks))].tolist() if len(padded) else []
+    stops = (padded[np.concatenate((breaks - 1, [len(padded) - 1]))] + 1).tolist() if len(padded) else []
+    runs = list(zip(starts, stops))[::-1]
     view = memoryview(flat)
-    for end in ends.tolist():
-        digests.append(hashlib.sha256(view[start:end]).hexdigest())
-        start = end
+    digests: list[str] = []
+    row = 0
+    for end in ends:
+        h = hashlib.sha256()
+        while runs and runs[-1][0] < end:
+            a, b = runs[-1]
+            h.update(view[row * stride:a * stride])
+            stop = min(b, end)
+            part = flat[a * stride:stop * stride]
+            h.update(part[part != 0])
+            row = stop
+            if b <= end:
+                runs.pop()
+            else:
+                runs[-1] = (end, b)
+        h.update(view[row * stride:end * stride])
+        digests.append(h.hexdigest())
+        row = end
     return digests
 
 

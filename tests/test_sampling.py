@@ -113,6 +113,26 @@ def test_vectors_against_reference(case: dict) -> None:
         assert exp["thresholds"][name] == want
 
 
+@FAST
+@given(st.data())
+def test_digests_of_mixed_length_ids_match_the_reference(data) -> None:
+    """Full-width IDs with short ones in runs or scattered: both ways of leaving out the
+    padding (runs hashed in place, everything compacted) give the reference digests."""
+    n = data.draw(st.integers(1, 400))
+    short = data.draw(st.sampled_from([0.0, 0.01, 0.2, 0.9]))
+    pick = data.draw(st.randoms(use_true_random=False))
+    ids = sorted({"".join(pick.choice(ID_CHARS) for _ in range(15 if pick.random() < short else 18)).encode()
+                  for _ in range(n)})
+    n_strata = data.draw(st.integers(1, 4))
+    codes = [pick.randrange(n_strata) for _ in ids]
+    if data.draw(st.booleans()):
+        order = list(range(len(ids)))
+        pick.shuffle(order)
+        ids, codes = [ids[i] for i in order], [codes[i] for i in order]
+    digests = sampling._grouped_digests(np.array(ids, dtype="S18"), np.array(codes, np.uint16), n_strata)
+    assert digests == [ref_digest([x for x, c in zip(ids, codes) if c == s]) for s in range(n_strata)]
+
+
 @pytest.mark.parametrize("case", VECTORS["cases"], ids=lambda c: c["name"])
 def test_vectors_against_module(case: dict) -> None:
     inp, exp = case["inputs"], case["expected"]
