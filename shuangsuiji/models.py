@@ -175,8 +175,9 @@ class Task(SQLModel, table=True):
 
 
 class TaskStratum(SQLModel, table=True):
-    """A frozen stratum: its eligible USCCs in ascending order (zlib of fixed 18-byte fields)
-    and the matching entity ids (zlib of int64)."""
+    """A frozen stratum: its eligible USCCs in ascending order (zlib of fixed 18-byte fields),
+    the matching entity ids (zlib of int64) and their units on the freeze day (zlib of int32,
+    -1 for none; NULL for tasks frozen before migration 0006)."""
 
     __tablename__ = "task_stratum"
     task_id: int = Field(foreign_key="task.id", primary_key=True)
@@ -187,6 +188,7 @@ class TaskStratum(SQLModel, table=True):
     digest: str = Field(max_length=64)
     members: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     member_ids: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    member_units: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class TaskExclusion(SQLModel, table=True):

@@ -28,6 +28,7 @@ class Population:
     """Eligible entities (by stratum) and excluded ones (by reason), as numpy arrays."""
 
     ids: np.ndarray            # int64 entity ids, eligible only
+    units: np.ndarray          # int64 unit id of each eligible entity, -1 for none
     usccs: np.ndarray          # S18, ascending byte order
     stratum_of: np.ndarray     # int32 index into stratum_keys
     stratum_keys: list[str]
@@ -176,5 +177,7 @@ def build(conn: Connection, spec: TaskSpec, *, task_id: int, plan_id: int, as_of
     else:
         keys, risks = ["*"], [""]
         stratum_of = np.zeros(len(el), dtype=np.int32)
-    return Population(ids=ids[el], usccs=usccs[el], stratum_of=stratum_of, stratum_keys=keys,
-                      stratum_risk=risks, in_scope=int(scope.sum()), excluded=excluded)
+    unit_codes, unit_values = coded["unit"]
+    unit_ids = np.array([int(v) for v in unit_values] or [-1], dtype=np.int64)
+    return Population(ids=ids[el], units=unit_ids[unit_codes[el]], usccs=usccs[el], stratum_of=stratum_of,
+                      stratum_keys=keys, stratum_risk=risks, in_scope=int(scope.sum()), excluded=excluded)

@@ -186,12 +186,15 @@ def freeze(store: Store, task_no: str, *, as_of: date | None = None, reporter: R
         grouped = np.argsort(stratum_of.astype(np.int16 if len(keys) < 2**15 else np.int32), kind="stable")
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         parts = [grouped[bounds[i]:bounds[i + 1]] for i in range(len(summaries))]
-        packed = snapshot.compress_all([pop.usccs[idx] for idx in parts] + [pop.ids[idx] for idx in parts])
-        rows = [(t["id"], i, s.key, s.size, s.quota, s.digest, packed[i], packed[len(parts) + i])
-                for i, s in enumerate(summaries)]
+        units = pop.units.astype(np.int32) if not len(pop.units) or int(pop.units.max()) < 2**31 else None
+        packed = snapshot.compress_all([pop.usccs[idx] for idx in parts] + [pop.ids[idx] for idx in parts]
+                                       + ([units[idx] for idx in parts] if units is not None else []))
+        m = len(parts)
+        rows = [(t["id"], i, s.key, s.size, s.quota, s.digest, packed[i], packed[m + i],
+                 packed[2 * m + i] if units is not None else None) for i, s in enumerate(summaries)]
         del packed
         bulk_insert(conn, "task_stratum", ("task_id", "idx", "key", "size", "quota", "digest", "members",
-                                           "member_ids"), rows)
+                                           "member_ids", "member_units"), rows)
         bulk_insert(conn, "task_exclusion", ("task_id", "reason", "count", "members"),
                     [(t["id"], r, int(len(ids)), blob) for (r, ids), blob in
                      zip(pop.excluded.items(), snapshot.compress_all(list(pop.excluded.values())))])
@@ -225,19 +228,37 @@ class DrawSummary:
     superseded: int | None = None
 
 
-def load_frozen(conn: Connection, task_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], list[int], list[str]]:
-    """usccs, entity ids, stratum index per row, stratum keys, quotas, digests."""
-    rows = conn.execute(text("SELECT idx, key, size, quota, digest, members, member_ids FROM task_stratum "
-                             "WHERE task_id = :t ORDER BY idx"), {"t": task_id}).all()
-    raw = snapshot.decompress_all([r[5] for r in rows] + [r[6] for r in rows])
-    usccs = [np.frombuffer(b, dtype="S18") for b in raw[:len(rows)]]
-    ids = [np.frombuffer(b, dtype="<i8").astype(np.int64) for b in raw[len(rows):]]
-    del raw
-    stratum_of = [np.full(len(u), i, dtype=np.int32) for i, u in enumerate(usccs)]
+@dataclass
+class Frozen:
+    """A frozen population, stratum after stratum, each in ascending USCC order."""
+
+    usccs: np.ndarray             # S18
+    ids: np.ndarray               # int64 entity ids
+    stratum_of: np.ndarray        # int32 stratum index per row
+    keys: list[str]
+    quotas: list[int]
+    digests: list[str]
+    units: np.ndarray | None      # int64 unit id per row on the freeze day (-1: none); None before 0006
+
+
+def load_frozen(conn: Connection, task_id: int) -> Frozen:
+    rows = conn.execute(text("SELECT idx, key, size, quota, digest, members, member_ids, member_units "
+                             "FROM task_stratum WHERE task_id = :t ORDER BY idx"), {"t": task_id}).all()
     if not rows:
-        return np.zeros(0, "S18"), np.zeros(0, np.int64), np.zeros(0, np.int32), [], [], []
-    return (np.concatenate(usccs), np.concatenate(ids), np.concatenate(stratum_of),
-            [r[1] for r in rows], [int(r[3]) for r in rows], [r[4] for r in rows])
+        return Frozen(np.zeros(0, "S18"), np.zeros(0, np.int64), np.zeros(0, np.int32), [], [], [],
+                      np.zeros(0, np.int64))
+    with_units = all(r[7] is not None for r in rows)
+    raw = snapshot.decompress_all([r[5] for r in rows] + [r[6] for r in rows]
+                                  + ([r[7] for r in rows] if with_units else []))
+    m = len(rows)
+    usccs = [np.frombuffer(b, dtype="S18") for b in raw[:m]]
+    ids = np.concatenate([np.frombuffer(b, dtype="<i8") for b in raw[m:2 * m]]).astype(np.int64)
+    units = (np.concatenate([np.frombuffer(b, dtype="<i4") for b in raw[2 * m:]]).astype(np.int64)
+             if with_units else None)
+    del raw
+    stratum_of = np.concatenate([np.full(len(u), i, dtype=np.int32) for i, u in enumerate(usccs)])
+    return Frozen(np.concatenate(usccs), ids, stratum_of, [r[1] for r in rows], [int(r[3]) for r in rows],
+                  [r[4] for r in rows], units)
 
 
 def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entropy: bool = False,
@@ -268,13 +289,15 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
         spec = load_spec(t["spec"])
         as_of = spec.as_of or clock.today()
         seed = sampling.derive_seed(t["commitment"], round_no, public_value)
-        usccs, ids, stratum_of, keys, quotas, _digests = load_frozen(conn, t["id"])
+        frozen = load_frozen(conn, t["id"])
+        usccs, ids, stratum_of = frozen.usccs, frozen.ids, frozen.stratum_of
         reporter.start(i18n.text("task.progress_draw", task=task_no), 3)
-        result = sampling.select(usccs, stratum_of, keys, quotas, sampling.subkey(seed, "entity"))
+        result = sampling.select(usccs, stratum_of, frozen.keys, frozen.quotas, sampling.subkey(seed, "entity"))
         reporter.advance()
         sel = result.selected
         drawn_uscc = [u.decode() for u in usccs[sel].tolist()]
-        doc = teams.collect(conn, spec, drawn_uscc, as_of, entity_ids=ids[sel].tolist())
+        doc = teams.collect(conn, spec, drawn_uscc, as_of, entity_ids=ids[sel].tolist(),
+                            entity_units=None if frozen.units is None else frozen.units[sel].tolist())
         inputs, rules = teams.to_arrays(doc)
         try:
             assigned = assignment.assign(inputs, rules, assignment.derive_key(seed))

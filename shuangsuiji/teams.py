@@ -29,11 +29,13 @@ UNLIMITED = 1_000_000
 
 
 def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date,
-            entity_ids: list[int] | None = None) -> dict[str, Any]:
+            entity_ids: list[int] | None = None, entity_units: list[int] | None = None) -> dict[str, Any]:
     """Build the canonical assignment input for the drawn entities (in draw order).
 
     ``entity_ids`` (the same entities' row ids, when known) makes the lookup of their units
-    a walk along the primary key instead of half a million probes of the USCC index."""
+    a walk along the primary key instead of half a million probes of the USCC index.
+    ``entity_units`` (their unit ids as frozen, -1 for none, with ``entity_ids``) skips the
+    lookup: a task's entities keep the units they had on the freeze day."""
     departments = sorted({s.department for s in spec.seats}, key=lambda n: n.encode())
     dept_ids: dict[str, int] = {}
     for name in departments:
@@ -45,8 +47,12 @@ def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date
     units = {int(i): n for i, n in conn.execute(text("SELECT id, name FROM unit"))}
     ent_unit: dict[str, str] = {}
     ent_id: dict[str, int] = {}
-    found = (rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "id", sorted(entity_ids))
-             if entity_ids is not None else rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "uscc", drawn_uscc))
+    if entity_ids is not None and entity_units is not None:
+        found: Any = zip(drawn_uscc, entity_ids, [None if x < 0 else x for x in entity_units])
+    elif entity_ids is not None:
+        found = rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "id", sorted(entity_ids))
+    else:
+        found = rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "uscc", drawn_uscc)
     for u, i, unit in found:
         ent_id[u] = int(i)
         ent_unit[u] = units.get(unit, "") if unit is not None else ""
@@ -108,7 +114,7 @@ def _valid(vf: Any, vt: Any, day: date) -> bool:
 def encode(doc: dict[str, Any]) -> tuple[bytes, str]:
     """(zlib-compressed canonical JSON, its SHA-256 hex)."""
     raw = document_json(doc)
-    return zlib.compress(raw, 6), hashlib.sha256(raw).hexdigest()
+    return zlib.compress(raw, 1), hashlib.sha256(raw).hexdigest()
 
 
 def document_json(doc: dict[str, Any]) -> bytes:

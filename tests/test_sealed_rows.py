@@ -52,13 +52,13 @@ def test_migrations_upgrade_and_downgrade(db_url: str) -> None:
 
     store = Store(db_url)
     try:
-        assert store.init() == "0005"
+        assert store.init() == "0006"
         cfg = store._alembic_config()
         with store.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0001")
         assert store.revision() == "0001"
-        assert store.init() == "0005"
+        assert store.init() == "0006"
     finally:
         store.close()
 
@@ -103,7 +103,7 @@ def test_migration_0005_keeps_a_published_database(store: Store, tmp_path: Path)
         command.downgrade(cfg, "0004")
     assert _foreign_keys(store, "result") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
     assert _snapshot(store) == before
-    assert store.init() == "0005"
+    assert store.init() == "0006"
     assert _snapshot(store) == before
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
     assert _foreign_keys(store, "draw_team") == {("draw_entity", ("draw_id", "entity_id")),

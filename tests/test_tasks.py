@@ -93,6 +93,55 @@ def test_draw_is_backend_and_order_independent(backend: str, tmp_path: Path) -> 
     assert results[0] == results[1]
 
 
+def _drawn_units(store: Store, task_no: str) -> dict[str, str]:
+    from shuangsuiji import teams
+
+    blob = q(store, "SELECT d.assign_input FROM draw d JOIN task t ON t.id = d.task_id "
+                    "WHERE t.task_no = :t AND d.current = :c", t=task_no, c=True)[0][0]
+    return dict(map(tuple, teams.decode(blob)["entities"]))
+
+
+def _move_every_entity(store: Store) -> dict[str, str]:
+    """Give every entity the next of the three units; returns USCC -> unit name now."""
+    with store.atomic() as conn:
+        names = [n for (n,) in conn.execute(text("SELECT name FROM unit ORDER BY id"))]
+        ids = [i for (i,) in conn.execute(text("SELECT id FROM unit ORDER BY id"))]
+        conn.execute(text("UPDATE entity SET unit_id = CASE unit_id " + " ".join(
+            f"WHEN {a} THEN {b}" for a, b in zip(ids, ids[1:] + ids[:1])) + " END"))
+    assert len(names) >= 3
+    return {u: n for u, n in q(store, "SELECT e.uscc, u.name FROM entity e JOIN unit u ON u.id = e.unit_id")}
+
+
+def test_a_draw_uses_the_units_frozen_with_the_population(store: Store, tmp_path: Path) -> None:
+    """An entity moved to another unit between freeze and draw is dealt as it was frozen."""
+    setup_registry(store, tmp_path)
+    tasks.create_task(store, spec(teams={"seats": [{"department": DEPT, "k": 2, "cross_unit": True}]}))
+    tasks.freeze(store, "T1")
+    frozen = {u: n for u, n in q(store, "SELECT e.uscc, u.name FROM entity e JOIN unit u ON u.id = e.unit_id")}
+    now = _move_every_entity(store)
+    tasks.draw(store, "T1", "12345")
+    got = _drawn_units(store, "T1")
+    assert len(got) == 25 and got == {u: frozen[u] for u in got} and all(now[u] != got[u] for u in got)
+
+
+def test_a_task_frozen_before_migration_0006_reads_units_at_the_draw(store: Store, tmp_path: Path) -> None:
+    from alembic import command
+
+    setup_registry(store, tmp_path)
+    tasks.create_task(store, spec(teams={"seats": [{"department": DEPT, "k": 2, "cross_unit": True}]}))
+    tasks.freeze(store, "T1")
+    cfg = store._alembic_config()
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+    assert store.init() == store.head()
+    assert q(store, "SELECT count(*) FROM task_stratum WHERE member_units IS NOT NULL")[0][0] == 0
+    now = _move_every_entity(store)
+    tasks.draw(store, "T1", "12345")
+    got = _drawn_units(store, "T1")
+    assert len(got) == 25 and got == {u: now[u] for u in got}
+
+
 def test_os_entropy_and_bad_inputs(store: Store, tmp_path: Path) -> None:
     setup_registry(store, tmp_path, n=40, officers=6)
     tasks.create_task(store, spec())
