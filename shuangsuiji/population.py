@@ -100,7 +100,7 @@ def _dense_codes(combined: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarr
         return uniq, inverse.ravel()
     present = np.zeros(bound, dtype=bool)
     present[combined] = True
-    rank = np.cumsum(present, dtype=np.int64) - 1
+    rank = np.cumsum(present, dtype=np.int32 if bound < 2**31 else np.int64) - 1
     return np.flatnonzero(present), rank[combined]
 
 
@@ -154,13 +154,15 @@ def build(conn: Connection, spec: TaskSpec, *, task_id: int, plan_id: int, as_of
     excluded = {name: np.sort(ids[scope & (reason == i)]) for i, name in enumerate(EXCLUSION_ORDER)}
 
     dims = list(spec.strata)
-    el = np.nonzero(eligible)[0]
+    el = eligible
+    size = int(np.count_nonzero(el))
     if dims:
-        per_dim = [coded[d][0][el].astype(np.int64) for d in dims]
         radix = [max(len(coded[d][1]), 1) for d in dims]
-        combined = np.zeros(len(el), dtype=np.int64)
-        for codes, r in zip(per_dim, radix):
-            combined = combined * r + codes
+        wide = np.int32 if int(np.prod(radix, dtype=object)) < 2**31 else np.int64
+        combined = np.zeros(size, dtype=wide)
+        for d, r in zip(dims, radix):
+            combined *= r
+            combined += coded[d][0][el]
         uniq, inverse = _dense_codes(combined, int(np.prod(radix, dtype=object)))
         keys, risks = [], []
         for u in uniq.tolist():
@@ -173,10 +175,10 @@ def build(conn: Connection, spec: TaskSpec, *, task_id: int, plan_id: int, as_of
                      for d, v in zip(dims, values)]
             keys.append(stratum_key(dims, shown))
             risks.append(str(shown[dims.index("risk")]) if "risk" in dims else "")
-        stratum_of = inverse.astype(np.int32)
+        stratum_of = inverse.astype(np.int32, copy=False)
     else:
         keys, risks = ["*"], [""]
-        stratum_of = np.zeros(len(el), dtype=np.int32)
+        stratum_of = np.zeros(size, dtype=np.int32)
     unit_codes, unit_values = coded["unit"]
     unit_ids = np.array([int(v) for v in unit_values] or [-1], dtype=np.int64)
     return Population(ids=ids[el], units=unit_ids[unit_codes[el]], usccs=usccs[el], stratum_of=stratum_of,

@@ -210,7 +210,7 @@ def load(conn: Connection, sid: int) -> Columns | None:
     usccs = arrays["uscc"]
     if len(usccs) > 1 and not bool((usccs[1:] > usccs[:-1]).all()):
         return None                      # freezes rely on the order: rebuild rather than trust it
-    return Columns(usccs, arrays["id"].astype(np.int64), arrays["flags"],
+    return Columns(usccs, arrays["id"].astype(np.int64, copy=False), arrays["flags"],
                    {n: (arrays[n], meta["values"][n]) for n in CODED})
 
 
