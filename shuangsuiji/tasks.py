@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import Connection, insert, select, text, update
 
 from . import assignment, clock, i18n, ledger, population, sampling, snapshot, teams
-from .errors import NotFound, SealedError, StateError, ValidationError
+from .errors import NotFound, SealedError, StateError, ValidationError, VerificationError
 from .importer import bulk_insert
 from .models import Draw, DrawStratum, Plan, Task, TaskExclusion, TaskStratum
 from .progress import NULL, Reporter
@@ -241,7 +241,8 @@ class Frozen:
     units: np.ndarray | None      # int64 unit id per row on the freeze day (-1: none); None before 0006
 
 
-def load_frozen(conn: Connection, task_id: int) -> Frozen:
+def load_frozen(conn: Connection, task_id: int, task_no: str = "") -> Frozen:
+    """The task's frozen population; lengths that disagree with the stratum sizes are refused."""
     rows = conn.execute(text("SELECT idx, key, size, quota, digest, members, member_ids, member_units "
                              "FROM task_stratum WHERE task_id = :t ORDER BY idx"), {"t": task_id}).all()
     if not rows:
@@ -256,6 +257,9 @@ def load_frozen(conn: Connection, task_id: int) -> Frozen:
     units = (np.concatenate([np.frombuffer(b, dtype="<i4") for b in raw[2 * m:]]).astype(np.int64)
              if with_units else None)
     del raw
+    sizes = [int(r[2]) for r in rows]
+    if [len(u) for u in usccs] != sizes or len(ids) != sum(sizes) or (units is not None and len(units) != len(ids)):
+        raise VerificationError("task.frozen_damaged", task=task_no or task_id)
     stratum_of = np.concatenate([np.full(len(u), i, dtype=np.int32) for i, u in enumerate(usccs)])
     return Frozen(np.concatenate(usccs), ids, stratum_of, [r[1] for r in rows], [int(r[3]) for r in rows],
                   [r[4] for r in rows], units)
@@ -289,7 +293,7 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
         spec = load_spec(t["spec"])
         as_of = spec.as_of or clock.today()
         seed = sampling.derive_seed(t["commitment"], round_no, public_value)
-        frozen = load_frozen(conn, t["id"])
+        frozen = load_frozen(conn, t["id"], task_no)
         usccs, ids, stratum_of = frozen.usccs, frozen.ids, frozen.stratum_of
         reporter.start(i18n.text("task.progress_draw", task=task_no), 3)
         result = sampling.select(usccs, stratum_of, frozen.keys, frozen.quotas, sampling.subkey(seed, "entity"))
@@ -453,6 +457,8 @@ i18n.register({
     "task.redraw_needs_reason": {"zh": "任务 {task} 已有封存的第 {round} 轮抽取结果；重新抽取必须说明理由（命令行 --reason），原结果将永久保留",
                                  "en": "task {task} already has a sealed draw (round {round}); a re-draw needs a stated reason (CLI: --reason) and the first draw stays visible forever"},
     "task.reason_without_redraw": {"zh": "首次抽取不需要理由（--reason 仅用于重新抽取）", "en": "--reason is only for re-draws"},
+    "task.frozen_damaged": {"zh": "任务 {task} 冻结的总体已损坏：成员、主体编号或管辖单位的数量与分层规模不符，请运行 `shuangsuiji audit`",
+                            "en": "the frozen population of task {task} is damaged: its members, entity ids or units do not match the stratum sizes; run `shuangsuiji audit`"},
     "task.progress_freeze": {"zh": "冻结 {task}", "en": "freezing {task}"},
     "task.progress_draw": {"zh": "抽取 {task}", "en": "drawing {task}"},
 })

@@ -142,6 +142,26 @@ def test_a_task_frozen_before_migration_0006_reads_units_at_the_draw(store: Stor
     assert len(got) == 25 and got == {u: now[u] for u in got}
 
 
+def test_a_damaged_frozen_population_is_refused_and_nothing_is_drawn(store: Store, tmp_path: Path) -> None:
+    import zlib
+
+    from shuangsuiji.errors import VerificationError
+    from tests.test_tamper import drop_sealed_triggers
+
+    setup_registry(store, tmp_path)
+    tasks.create_task(store, spec())
+    tasks.freeze(store, "T1")
+    with store.atomic() as conn:
+        drop_sealed_triggers(conn)
+        conn.execute(text("UPDATE task_stratum SET member_units = :b WHERE idx = 0"),
+                     {"b": zlib.compress(np.zeros(1, "<i4").tobytes())})
+    with pytest.raises(VerificationError) as err:
+        tasks.draw(store, "T1", "12345")
+    assert "T1" in str(err.value) and err.value.code == "task.frozen_damaged"
+    assert q(store, "SELECT count(*) FROM draw")[0][0] == 0
+    assert q(store, "SELECT state FROM task")[0][0] == "frozen"
+
+
 def test_os_entropy_and_bad_inputs(store: Store, tmp_path: Path) -> None:
     setup_registry(store, tmp_path, n=40, officers=6)
     tasks.create_task(store, spec())
