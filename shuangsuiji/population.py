@@ -154,16 +154,15 @@ def build(conn: Connection, spec: TaskSpec, *, task_id: int, plan_id: int, as_of
     excluded = {name: np.sort(ids[scope & (reason == i)]) for i, name in enumerate(EXCLUSION_ORDER)}
 
     dims = list(spec.strata)
-    el = eligible
-    size = int(np.count_nonzero(el))
+    size = int(np.count_nonzero(eligible))
     if dims:
         radix = [max(len(coded[d][1]), 1) for d in dims]
-        wide = np.int32 if int(np.prod(radix, dtype=object)) < 2**31 else np.int64
-        combined = np.zeros(size, dtype=wide)
+        bound = int(np.prod(radix, dtype=object))
+        combined = np.zeros(size, dtype=np.int32 if bound < 2**31 else np.int64)
         for d, r in zip(dims, radix):
             combined *= r
-            combined += coded[d][0][el]
-        uniq, inverse = _dense_codes(combined, int(np.prod(radix, dtype=object)))
+            combined += coded[d][0][eligible]
+        uniq, inverse = _dense_codes(combined, bound)
         keys, risks = [], []
         for u in uniq.tolist():
             parts = []
@@ -181,5 +180,5 @@ def build(conn: Connection, spec: TaskSpec, *, task_id: int, plan_id: int, as_of
         stratum_of = np.zeros(size, dtype=np.int32)
     unit_codes, unit_values = coded["unit"]
     unit_ids = np.array([int(v) for v in unit_values] or [-1], dtype=np.int64)
-    return Population(ids=ids[el], units=unit_ids[unit_codes[el]], usccs=usccs[el], stratum_of=stratum_of,
-                      stratum_keys=keys, stratum_risk=risks, in_scope=int(scope.sum()), excluded=excluded)
+    return Population(ids=ids[eligible], units=unit_ids[unit_codes[eligible]], usccs=usccs[eligible],
+                      stratum_of=stratum_of, stratum_keys=keys, stratum_risk=risks, in_scope=int(scope.sum()), excluded=excluded)

@@ -237,20 +237,19 @@ class Frozen:
     stratum_of: np.ndarray        # int32 stratum index per row
     keys: list[str]
     quotas: list[int]
-    digests: list[str]
     units: np.ndarray | None      # int64 unit id per row on the freeze day (-1: none); None before 0006
 
 
 def load_frozen(conn: Connection, task_id: int, task_no: str = "") -> Frozen:
     """The task's frozen population; lengths that disagree with the stratum sizes are refused."""
-    rows = conn.execute(text("SELECT idx, key, size, quota, digest, members, member_ids, member_units "
+    rows = conn.execute(text("SELECT idx, key, size, quota, members, member_ids, member_units "
                              "FROM task_stratum WHERE task_id = :t ORDER BY idx"), {"t": task_id}).all()
     if not rows:
-        return Frozen(np.zeros(0, "S18"), np.zeros(0, np.int64), np.zeros(0, np.int32), [], [], [],
+        return Frozen(np.zeros(0, "S18"), np.zeros(0, np.int64), np.zeros(0, np.int32), [], [],
                       np.zeros(0, np.int64))
-    with_units = all(r[7] is not None for r in rows)
-    raw = snapshot.decompress_all([r[5] for r in rows] + [r[6] for r in rows]
-                                  + ([r[7] for r in rows] if with_units else []))
+    with_units = all(r[6] is not None for r in rows)
+    raw = snapshot.decompress_all([r[4] for r in rows] + [r[5] for r in rows]
+                                  + ([r[6] for r in rows] if with_units else []))
     m = len(rows)
     usccs = [np.frombuffer(b, dtype="S18") for b in raw[:m]]
     ids = np.concatenate([np.frombuffer(b, dtype="<i8") for b in raw[m:2 * m]]).astype(np.int64)
@@ -258,11 +257,11 @@ def load_frozen(conn: Connection, task_id: int, task_no: str = "") -> Frozen:
              if with_units else None)
     del raw
     sizes = [int(r[2]) for r in rows]
-    if [len(u) for u in usccs] != sizes or len(ids) != sum(sizes) or (units is not None and len(units) != len(ids)):
+    if [len(u) for u in usccs] != sizes or len(ids) != sum(sizes) or \
+            (units is not None and len(units) != len(ids)):
         raise VerificationError("task.frozen_damaged", task=task_no or task_id)
     stratum_of = np.concatenate([np.full(len(u), i, dtype=np.int32) for i, u in enumerate(usccs)])
-    return Frozen(np.concatenate(usccs), ids, stratum_of, [r[1] for r in rows], [int(r[3]) for r in rows],
-                  [r[4] for r in rows], units)
+    return Frozen(np.concatenate(usccs), ids, stratum_of, [r[1] for r in rows], [int(r[3]) for r in rows], units)
 
 
 def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entropy: bool = False,
