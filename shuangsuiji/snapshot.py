@@ -171,14 +171,22 @@ def current_id(conn: Connection) -> int | None:
 
     PostgreSQL's statement trigger retires it on any insert; SQLite has only row triggers,
     too slow for 10-million-row imports, so there an insert shows as a changed row count or
-    highest id (entities are never deleted)."""
+    highest id. Entities are never deleted (migration 0002; a delete retires the snapshot
+    anyway), so the count can only have grown; when the snapshot's ids filled the range
+    from the lowest to the highest id and both ends are unchanged, there is no free id for a
+    new row and the count cannot have changed: two index probes instead of counting 10
+    million rows (0.8 s)."""
     row = conn.execute(text("SELECT s.id, s.rows, s.max_id FROM snapshot_state t "
                             "JOIN entity_snapshot s ON s.id = t.snapshot_id WHERE t.id = 1")).first()
     if row is None:
         return None
     if conn.dialect.name == "sqlite":
-        n, top = conn.execute(text("SELECT count(*), coalesce(max(id), 0) FROM entity")).one()
-        if (int(n), int(top)) != (int(row[1]), int(row[2])):
+        rows, max_id = int(row[1]), int(row[2])
+        low, top = conn.execute(text("SELECT (SELECT min(id) FROM entity), (SELECT max(id) FROM entity)")).one()
+        if int(top or 0) != max_id:
+            return None
+        dense = rows > 0 and low is not None and max_id - int(low) + 1 == rows
+        if not dense and int(conn.execute(text("SELECT count(*) FROM entity")).scalar_one()) != rows:
             return None
     return int(row[0])
 

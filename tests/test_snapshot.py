@@ -65,6 +65,26 @@ def test_any_edit_of_a_held_column_retires_it(store: Store, tmp_path: Path, sql:
     assert _current(store) is None
 
 
+_INSERT = ("INSERT INTO entity (id, uscc, name, entity_type, region, address, status, tags, enabled, row_hash) "
+           "VALUES ({id}, '91330106XXXXXXXX{n:02d}', 'n', 'enterprise', '330106', '', 'active', '', true, '')")
+
+
+@pytest.mark.parametrize("where", ["below", "gap"])
+def test_an_insert_that_keeps_the_highest_id_retires_it(store: Store, tmp_path: Path, where: str) -> None:
+    """A new row below the lowest id, or in a gap between ids, leaves max(id) as it was."""
+    setup_registry(store, tmp_path)
+    conn = store.read()
+    low, top = conn.execute(text("SELECT min(id), max(id) FROM entity")).one()
+    conn.rollback()
+    if where == "gap":
+        _edit(store, _INSERT.format(id=top + 10, n=1))
+        with store.atomic() as conn:
+            snapshot.refresh(conn)
+        assert _current(store) is not None
+    _edit(store, _INSERT.format(id=low - 1 if where == "below" else top + 5, n=2))
+    assert _current(store) is None
+
+
 def test_other_columns_and_rolled_back_edits_keep_it(store: Store, tmp_path: Path) -> None:
     setup_registry(store, tmp_path)
     _edit(store, "UPDATE entity SET last_inspected = '2026-10-01', name = 'renamed' WHERE id = 2")
