@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from shuangsuiji import (assignment, importer, population, publication, registry, results,  # noqa: E402
+from shuangsuiji import (assignment, importer, packing, population, publication, registry, results,  # noqa: E402
                          sampling, snapshot, synth, tasks, teams)
 from shuangsuiji.store import Store  # noqa: E402
 
@@ -105,8 +105,8 @@ PARTS: dict[str, tuple[tuple[Any, str, str], ...]] = {
     "freeze": ((population, "build", "population: snapshot, filter, exclusions, strata"),
                (snapshot, "current", "  snapshot load"),
                (population, "_history_exclusions", "  history exclusions (SQL)"),
-               (sampling, "summarise", "stratum digests"),
-               (snapshot, "compress_all", "compress members")),
+               (sampling, "summarise", "stratum digests (in a thread beside the compression)"),
+               (packing, "pack_all", "compress members")),
     "draw + assign + seal": ((tasks, "load_frozen", "load frozen population"),
                              (sampling, "select", "tickets (SHA-256) + selection"),
                              (teams, "collect", "assignment input from the database"),

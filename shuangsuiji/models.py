@@ -175,9 +175,9 @@ class Task(SQLModel, table=True):
 
 
 class TaskStratum(SQLModel, table=True):
-    """A frozen stratum: its eligible USCCs in ascending order (zlib of fixed 18-byte fields),
-    the matching entity ids (zlib of int64) and their units on the freeze day (zlib of int32,
-    -1 for none; NULL for tasks frozen before migration 0006)."""
+    """A frozen stratum: its eligible USCCs in ascending order (fixed 18-byte fields), the
+    matching entity ids (int64) and their units on the freeze day (int32, -1 for none; NULL
+    for tasks frozen before migration 0006), each a compressed block (:mod:`.packing`)."""
 
     __tablename__ = "task_stratum"
     task_id: int = Field(foreign_key="task.id", primary_key=True)
@@ -312,7 +312,7 @@ class EntitySnapshot(SQLModel, table=True):
 
 
 class EntitySnapshotPart(SQLModel, table=True):
-    """One column of a snapshot, a block of rows at a time (zlib of little-endian numpy data)."""
+    """One column of a snapshot, a block of rows at a time (:mod:`.packing` of little-endian numpy data)."""
 
     __tablename__ = "entity_snapshot_part"
     snapshot_id: int = Field(foreign_key="entity_snapshot.id", primary_key=True)

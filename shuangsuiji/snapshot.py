@@ -13,17 +13,15 @@ snapshot before using it: a stale snapshot is never used. ``audit`` compares it 
 from __future__ import annotations
 
 import json
-import os
-import zlib
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, insert, text
 
+from . import packing
 from .models import EntitySnapshot, EntitySnapshotPart
 from .store import Store
 
@@ -33,8 +31,6 @@ CHUNK = 1_000_000      # rows per stored part
 CODED = ("risk", "region", "unit", "industry", "entity_type", "tags")
 _SQL = {"risk": "coalesce(risk, '-')", "region": "region", "unit": "coalesce(unit_id, -1)",
         "industry": "coalesce(industry, '')", "entity_type": "entity_type", "tags": "coalesce(tags, '')"}
-_T = TypeVar("_T")
-_R = TypeVar("_R")
 
 
 @dataclass
@@ -123,28 +119,6 @@ def _arrays(cols: Columns) -> dict[str, np.ndarray]:
     return {"uscc": cols.usccs, "id": cols.ids, "flags": cols.flags, **{n: c for n, (c, _) in cols.coded.items()}}
 
 
-def _parallel(fn: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
-    """zlib releases the GIL, so blocks compress on every core."""
-    workers = min(len(items), os.cpu_count() or 1)
-    if workers <= 1:
-        return [fn(x) for x in items]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(fn, items))
-
-
-def _compress(a: np.ndarray) -> bytes:
-    return zlib.compress(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes(), 1)
-
-
-def compress_all(arrays: Sequence[np.ndarray]) -> list[bytes]:
-    """zlib (level 1) of each array's little-endian bytes, on every core."""
-    return _parallel(_compress, arrays)
-
-
-def decompress_all(blobs: Sequence[bytes]) -> list[bytes]:
-    return _parallel(zlib.decompress, blobs)
-
-
 def save(conn: Connection, cols: Columns) -> int:
     """Store ``cols`` as the current snapshot and drop older ones; returns its id."""
     arrays = _arrays(cols)
@@ -154,7 +128,7 @@ def save(conn: Connection, cols: Columns) -> int:
         rows=len(cols), max_id=int(cols.ids.max()) if len(cols) else 0, meta=json.dumps(meta, ensure_ascii=False),
         built_at=datetime.now(timezone.utc))).inserted_primary_key[0])
     jobs = [(n, i, a[i:i + CHUNK]) for n, a in arrays.items() for i in range(0, max(len(a), 1), CHUNK)]
-    blobs = compress_all([j[2] for j in jobs])
+    blobs = packing.pack_all([j[2] for j in jobs])
     part = EntitySnapshotPart.__table__
     for (name, start, _), blob in zip(jobs, blobs):
         conn.execute(insert(part).values(snapshot_id=sid, name=name, chunk=start // CHUNK, data=blob))
@@ -207,7 +181,10 @@ def load(conn: Connection, sid: int) -> Columns | None:
     for name in names:
         if [c for c, _ in parts.get(name, [])] != list(range(len(parts.get(name, [])))):
             return None
-    raw = iter(decompress_all([d for name in names for _, d in parts.get(name, [])]))
+    try:
+        raw = iter(packing.unpack_all([d for name in names for _, d in parts.get(name, [])]))
+    except packing.PackingError:
+        return None
     arrays: dict[str, np.ndarray] = {}
     for name in names:
         dtype = np.dtype(meta["dtypes"][name])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, insert, select, text, update
 
-from . import assignment, clock, i18n, ledger, population, sampling, snapshot, teams
+from . import assignment, clock, i18n, ledger, packing, population, sampling, teams
 from .errors import NotFound, SealedError, StateError, ValidationError, VerificationError
 from .importer import bulk_insert
 from .models import Draw, DrawStratum, Plan, Task, TaskExclusion, TaskStratum
@@ -151,7 +151,7 @@ def _quota_rule(spec: TaskSpec, risk: str, key: str) -> dict[str, Any]:
 
 
 def unpack_usccs(blob: bytes) -> np.ndarray:
-    return np.frombuffer(zlib.decompress(blob), dtype="S18")
+    return np.frombuffer(packing.unpack(blob), dtype="S18")
 
 
 def freeze(store: Store, task_no: str, *, as_of: date | None = None, reporter: Reporter = NULL) -> FreezeResult:
@@ -165,8 +165,8 @@ def freeze(store: Store, task_no: str, *, as_of: date | None = None, reporter: R
         if spec.as_of is None:
             spec = parse_spec({**_spec_dict(spec), "as_of": day.isoformat()})
         reporter.start(i18n.text("task.progress_freeze", task=task_no), None)
-        units = {int(i): n for i, n in conn.execute(text("SELECT id, name FROM unit"))}
-        pop = population.build(conn, spec, task_id=t["id"], plan_id=t["plan_id"], as_of=day, unit_names=units)
+        unit_names = {int(i): n for i, n in conn.execute(text("SELECT id, name FROM unit"))}
+        pop = population.build(conn, spec, task_id=t["id"], plan_id=t["plan_id"], as_of=day, unit_names=unit_names)
         order = sorted(range(len(pop.stratum_keys)), key=lambda i: pop.stratum_keys[i].encode())
         remap = np.empty(len(order), dtype=np.int32)
         remap[order] = np.arange(len(order), dtype=np.int32)
@@ -176,20 +176,23 @@ def freeze(store: Store, task_no: str, *, as_of: date | None = None, reporter: R
         sizes = np.bincount(stratum_of, minlength=len(keys)) if len(keys) else np.zeros(0, np.int64)
         quotas = [sampling.quota(int(n), **_quota_rule(spec, r, k), minimum=spec.minimum)
                   for n, r, k in zip(sizes.tolist(), risks, keys)]
-        summaries = sampling.summarise(pop.usccs, stratum_of, keys, quotas)
+        # rows come in ascending USCC order, so a stable grouping leaves each stratum sorted;
+        # the digests (hashing releases the GIL) run beside the compression of the members
+        grouped = np.argsort(stratum_of.astype(np.int16 if len(keys) < 2**15 else np.int32), kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
+        units = pop.units.astype(np.int32) if not len(pop.units) or int(pop.units.max()) < 2**31 else None
+        with ThreadPoolExecutor(1) as side:
+            summarising = side.submit(sampling.summarise, pop.usccs, stratum_of, keys, quotas)
+            columns = [np.take(col, grouped) for col in (pop.usccs, pop.ids, units) if col is not None]
+            packed = packing.pack_all([col[a:b] for col in columns for a, b in zip(bounds, bounds[1:])])
+            del columns
+            summaries = summarising.result()
         params = spec.parameters()
         commit_hex = sampling.commitment(params, summaries)
         commit_obj = {"algorithm": sampling.ALGORITHM, "parameters": params,
                       "strata": [{"key": s.key, "size": s.size, "quota": s.quota, "digest": s.digest}
                                  for s in summaries]}
-        # rows come in ascending USCC order, so a stable grouping leaves each stratum sorted
-        grouped = np.argsort(stratum_of.astype(np.int16 if len(keys) < 2**15 else np.int32), kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        parts = [grouped[bounds[i]:bounds[i + 1]] for i in range(len(summaries))]
-        units = pop.units.astype(np.int32) if not len(pop.units) or int(pop.units.max()) < 2**31 else None
-        packed = snapshot.compress_all([pop.usccs[idx] for idx in parts] + [pop.ids[idx] for idx in parts]
-                                       + ([units[idx] for idx in parts] if units is not None else []))
-        m = len(parts)
+        m = len(summaries)
         rows = [(t["id"], i, s.key, s.size, s.quota, s.digest, packed[i], packed[m + i],
                  packed[2 * m + i] if units is not None else None) for i, s in enumerate(summaries)]
         del packed
@@ -197,7 +200,7 @@ def freeze(store: Store, task_no: str, *, as_of: date | None = None, reporter: R
                                            "member_ids", "member_units"), rows)
         bulk_insert(conn, "task_exclusion", ("task_id", "reason", "count", "members"),
                     [(t["id"], r, int(len(ids)), blob) for (r, ids), blob in
-                     zip(pop.excluded.items(), snapshot.compress_all(list(pop.excluded.values())))])
+                     zip(pop.excluded.items(), packing.pack_all(list(pop.excluded.values())))])
         conn.execute(update(Task.__table__).where(Task.__table__.c.id == t["id"]).values(
             state="frozen", commitment=commit_hex, frozen_at=_now(), spec=spec.to_toml(),
             commit_object=sampling.canonical_json(commit_obj).decode("utf-8")))
@@ -248,8 +251,11 @@ def load_frozen(conn: Connection, task_id: int, task_no: str = "") -> Frozen:
         return Frozen(np.zeros(0, "S18"), np.zeros(0, np.int64), np.zeros(0, np.int32), [], [],
                       np.zeros(0, np.int64))
     with_units = all(r[6] is not None for r in rows)
-    raw = snapshot.decompress_all([r[4] for r in rows] + [r[5] for r in rows]
-                                  + ([r[6] for r in rows] if with_units else []))
+    try:
+        raw = packing.unpack_all([r[4] for r in rows] + [r[5] for r in rows]
+                                 + ([r[6] for r in rows] if with_units else []))
+    except packing.PackingError:
+        raise VerificationError("task.frozen_damaged", task=task_no or task_id) from None
     m = len(rows)
     usccs = [np.frombuffer(b, dtype="S18") for b in raw[:m]]
     ids = np.concatenate([np.frombuffer(b, dtype="<i8") for b in raw[m:2 * m]]).astype(np.int64)

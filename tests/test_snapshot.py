@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from shuangsuiji import importer, publication, snapshot, tasks
+from shuangsuiji import importer, packing, publication, snapshot, tasks
 from shuangsuiji.errors import VerificationError
 from shuangsuiji.store import Store
 from tests.conftest import fresh_store
@@ -120,6 +120,17 @@ def test_a_damaged_snapshot_is_rebuilt_and_freezes_the_same(store: Store, tmp_pa
     assert _current(store) is not None
 
 
+def test_an_unreadable_block_counts_as_damage_and_is_rebuilt(store: Store, tmp_path: Path) -> None:
+    setup_registry(store, tmp_path)
+    tasks.create_task(store, SPEC)
+    with store.atomic() as conn:
+        conn.execute(text("UPDATE entity_snapshot_part SET data = :d WHERE name = 'region'"),
+                     {"d": packing.ZSTD_MAGIC + b"\x00"})
+    assert _current(store) is None
+    assert tasks.freeze(store, "T1").eligible > 0
+    assert _current(store) is not None
+
+
 def test_a_reordered_snapshot_is_not_trusted(store: Store, tmp_path: Path) -> None:
     """Freezes rely on the USCC order; stored rows out of order count as damage."""
     setup_registry(store, tmp_path)
@@ -132,7 +143,7 @@ def test_a_reordered_snapshot_is_not_trusted(store: Store, tmp_path: Path) -> No
         for name, arr in (("uscc", cols.usccs), ("id", cols.ids)):
             conn.execute(text("DELETE FROM entity_snapshot_part WHERE snapshot_id = :s AND name = :n"), {"s": sid, "n": name})
             conn.execute(text("INSERT INTO entity_snapshot_part (snapshot_id, name, chunk, data) VALUES (:s, :n, 0, :d)"),
-                         {"s": sid, "n": name, "d": snapshot.compress_all([arr[swapped]])[0]})
+                         {"s": sid, "n": name, "d": packing.pack_all([arr[swapped]])[0]})
         assert snapshot.load(conn, sid) is None
     assert _current(store) is None
 
@@ -162,7 +173,7 @@ def test_audit_detects_an_edited_snapshot_until_rebuilt(store: Store, tmp_path: 
     forged = snapshot.Columns(cols.usccs, cols.ids, flags, cols.coded)
     with store.atomic() as conn:
         sid = snapshot.current_id(conn)
-        blob = snapshot.compress_all([forged.flags])[0]
+        blob = packing.pack_all([forged.flags])[0]
         conn.execute(text("DELETE FROM entity_snapshot_part WHERE snapshot_id = :s AND name = 'flags'"), {"s": sid})
         conn.execute(text("INSERT INTO entity_snapshot_part (snapshot_id, name, chunk, data) VALUES (:s, 'flags', 0, :d)"),
                      {"s": sid, "d": blob})

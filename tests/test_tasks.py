@@ -142,9 +142,41 @@ def test_a_task_frozen_before_migration_0006_reads_units_at_the_draw(store: Stor
     assert len(got) == 25 and got == {u: now[u] for u in got}
 
 
-def test_a_damaged_frozen_population_is_refused_and_nothing_is_drawn(store: Store, tmp_path: Path) -> None:
+def test_a_task_frozen_with_zlib_blocks_draws_from_the_same_population(store: Store, tmp_path: Path) -> None:
+    """Frozen populations written before the switch to zstd are still read, value for value."""
     import zlib
 
+    from shuangsuiji import i18n, packing, publication
+    from tests.test_tamper import drop_sealed_triggers
+
+    setup_registry(store, tmp_path)
+    tasks.create_task(store, spec())
+    tasks.freeze(store, "T1")
+    conn = store.read()
+    before = tasks.load_frozen(conn, 1)
+    conn.rollback()
+    cols = ("members", "member_ids", "member_units")
+    with store.atomic() as conn:
+        drop_sealed_triggers(conn)
+        rows = conn.execute(text("SELECT idx, members, member_ids, member_units FROM task_stratum")).all()
+        assert all(bytes(b[:4]) == packing.ZSTD_MAGIC for r in rows for b in r[1:])
+        for r in rows:
+            conn.execute(text("UPDATE task_stratum SET " + ", ".join(f"{c} = :{c}" for c in cols) + " WHERE idx = :i"),
+                         {"i": r[0], **{c: zlib.compress(packing.unpack(b), 6) for c, b in zip(cols, r[1:])}})
+    conn = store.read()
+    after = tasks.load_frozen(conn, 1)
+    conn.rollback()
+    for name in ("usccs", "ids", "stratum_of", "units"):
+        assert getattr(after, name).tolist() == getattr(before, name).tolist()
+    assert (after.keys, after.quotas) == (before.keys, before.quotas)
+    tasks.draw(store, "T1", "12345")
+    assert "T1: " + i18n.text("publish.ok_db_draw", round=1) in publication.audit(store)
+
+
+@pytest.mark.parametrize("damage", ["short_units", "not_a_block"])
+def test_a_damaged_frozen_population_is_refused_and_nothing_is_drawn(store: Store, tmp_path: Path,
+                                                                     damage: str) -> None:
+    from shuangsuiji import packing
     from shuangsuiji.errors import VerificationError
     from tests.test_tamper import drop_sealed_triggers
 
@@ -153,8 +185,11 @@ def test_a_damaged_frozen_population_is_refused_and_nothing_is_drawn(store: Stor
     tasks.freeze(store, "T1")
     with store.atomic() as conn:
         drop_sealed_triggers(conn)
-        conn.execute(text("UPDATE task_stratum SET member_units = :b WHERE idx = 0"),
-                     {"b": zlib.compress(np.zeros(1, "<i4").tobytes())})
+        if damage == "short_units":
+            conn.execute(text("UPDATE task_stratum SET member_units = :b WHERE idx = 0"),
+                         {"b": packing.pack(np.zeros(1, "<i4"))})
+        else:
+            conn.execute(text("UPDATE task_stratum SET members = :b WHERE idx = 0"), {"b": b"\x28\xb5\x2f\xfdjunk"})
     with pytest.raises(VerificationError) as err:
         tasks.draw(store, "T1", "12345")
     assert "T1" in str(err.value) and err.value.code == "task.frozen_damaged"
