@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from shuangsuiji import (assignment, importer, packing, population, publication, registry, results,  # noqa: E402
+from shuangsuiji import (assignment, clock, importer, packing, population, publication, registry, results,  # noqa: E402
                          sampling, snapshot, synth, tasks, teams)
 from shuangsuiji.store import Store  # noqa: E402
 
@@ -142,7 +141,7 @@ def make_city(n: int, work: Path, seed: str = "bench") -> synth.City:
     cfg = synth.CityConfig(seed=seed, entities=n, inspectors=min(20_000, max(200, n // 500)),
                            experts=min(200, max(4, n // 50_000)), units=min(200, max(8, n // 50_000)),
                            conflicts=min(100_000, max(40, n // 100)), history=min(200_000, max(100, n // 50)),
-                           as_of=date.today())
+                           as_of=clock.today())
     return synth.generate(cfg, work / "registry")
 
 
@@ -192,10 +191,10 @@ def run_pipeline(url: str, city: synth.City, work: Path, *, say: Any = print) ->
         with store.atomic() as conn:
             conn.execute(text("UPDATE inspector SET capacity = NULL"))
             dept = conn.execute(text("SELECT name FROM department ORDER BY id LIMIT 1")).scalar_one()
-        tasks.create_plan(store, "BENCH", "基准计划", date.today().year, dept)
+        tasks.create_plan(store, "BENCH", "基准计划", clock.today().year, dept)
         tasks.create_task(store, {
             "task_no": "BENCH-1", "name": "省级基准任务", "plan": "BENCH", "department": dept,
-            "as_of": date.today().isoformat(), "strata": {"by": ["risk", "region"]},
+            "as_of": clock.today().isoformat(), "strata": {"by": ["risk", "region"]},
             "sizes": {"risk": {"A": "3%", "B": "5%", "C": "10%", "D": "20%", "-": "5%"}},
             "exclusions": {"inspected_within_days": 90},
             "teams": {"seats": [{"department": dept, "k": 2, "cross_unit": True}], "rotation": True}})
@@ -263,8 +262,8 @@ def _results_file(store: Store, path: Path) -> None:
     conn.rollback()
     from datetime import timedelta
 
-    day = date.today().isoformat()
-    later = (date.today() + timedelta(days=30)).isoformat()
+    day = clock.today().isoformat()
+    later = (clock.today() + timedelta(days=30)).isoformat()
     with open(path, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["统一社会信用代码", "检查结果", "后续处置", "检查完成日期", "整改期限"])
