@@ -262,8 +262,8 @@ def _results_file(store: Store, path: Path) -> None:
     conn.rollback()
     from datetime import timedelta
 
-    day = clock.today().isoformat()
-    later = (clock.today() + timedelta(days=30)).isoformat()
+    today = clock.today()
+    day, later = today.isoformat(), (today + timedelta(days=30)).isoformat()
     with open(path, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["统一社会信用代码", "检查结果", "后续处置", "检查完成日期", "整改期限"])

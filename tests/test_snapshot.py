@@ -143,7 +143,7 @@ def test_a_reordered_snapshot_is_not_trusted(store: Store, tmp_path: Path) -> No
         for name, arr in (("uscc", cols.usccs), ("id", cols.ids)):
             conn.execute(text("DELETE FROM entity_snapshot_part WHERE snapshot_id = :s AND name = :n"), {"s": sid, "n": name})
             conn.execute(text("INSERT INTO entity_snapshot_part (snapshot_id, name, chunk, data) VALUES (:s, :n, 0, :d)"),
-                         {"s": sid, "n": name, "d": packing.pack_all([arr[swapped]])[0]})
+                         {"s": sid, "n": name, "d": packing.pack(arr[swapped])})
         assert snapshot.load(conn, sid) is None
     assert _current(store) is None
 
@@ -173,7 +173,7 @@ def test_audit_detects_an_edited_snapshot_until_rebuilt(store: Store, tmp_path: 
     forged = snapshot.Columns(cols.usccs, cols.ids, flags, cols.coded)
     with store.atomic() as conn:
         sid = snapshot.current_id(conn)
-        blob = packing.pack_all([forged.flags])[0]
+        blob = packing.pack(forged.flags)
         conn.execute(text("DELETE FROM entity_snapshot_part WHERE snapshot_id = :s AND name = 'flags'"), {"s": sid})
         conn.execute(text("INSERT INTO entity_snapshot_part (snapshot_id, name, chunk, data) VALUES (:s, 'flags', 0, :d)"),
                      {"s": sid, "d": blob})
