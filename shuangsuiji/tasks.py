@@ -462,8 +462,8 @@ i18n.register({
     "task.redraw_needs_reason": {"zh": "任务 {task} 已有封存的第 {round} 轮抽取结果；重新抽取必须说明理由（命令行 --reason），原结果将永久保留",
                                  "en": "task {task} already has a sealed draw (round {round}); a re-draw needs a stated reason (CLI: --reason) and the first draw stays visible forever"},
     "task.reason_without_redraw": {"zh": "首次抽取不需要理由（--reason 仅用于重新抽取）", "en": "--reason is only for re-draws"},
-    "task.frozen_damaged": {"zh": "任务 {task} 冻结的总体已损坏：成员、主体编号或管辖单位的数量与分层规模不符，请运行 `shuangsuiji audit`",
-                            "en": "the frozen population of task {task} is damaged: its members, entity ids or units do not match the stratum sizes; run `shuangsuiji audit`"},
+    "task.frozen_damaged": {"zh": "任务 {task} 冻结的总体已损坏：成员、主体编号或管辖单位的数据无法读取，或数量与分层规模不符，请运行 `shuangsuiji audit`",
+                            "en": "the frozen population of task {task} is damaged: its members, entity ids or units cannot be read or do not match the stratum sizes; run `shuangsuiji audit`"},
     "task.progress_freeze": {"zh": "冻结 {task}", "en": "freezing {task}"},
     "task.progress_draw": {"zh": "抽取 {task}", "en": "drawing {task}"},
 })
