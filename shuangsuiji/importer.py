@@ -208,12 +208,14 @@ class _Parser:
 
     def parse_chunk(self, chunk: list[tuple[int, list[str]]]) -> tuple[list[int], dict[str, list[Any]]]:
         """The chunk's good rows as (line numbers, parsed columns); problems are collected."""
+        # the reader pads or trims every row to the header's width, so zip loses no cell
+        raw = list(zip(*(row for _, row in chunk)))
         columns: dict[str, list[str]] = {}
         for i, key in enumerate(self.keys):
             if key:
-                columns[key] = _clean_column([row[i] for _, row in chunk])
+                columns[key] = _clean_column(raw[i])
         bad_rows: set[int] = set()
-        if has_control("\u2028".join(c for _, row in chunk for c in row)):
+        if any(has_control("\u2028".join(col)) for col in raw):
             for pos, (line, row) in enumerate(chunk):
                 for i, cell in enumerate(row):
                     if has_control(cell):
@@ -277,8 +279,10 @@ class _Parser:
         return result
 
 
-def _clean_column(values: list[str]) -> list[str]:
+def _clean_column(values: Sequence[str]) -> list[str]:
     out = [v.strip() for v in values]
+    if "'" not in "".join(out):
+        return out
     for i, v in enumerate(out):
         if v[:1] == "'":
             out[i] = clean_cell(v)
@@ -296,8 +300,15 @@ def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[t
         yield chunk
 
 
-def _row_hash(values: Sequence[Any]) -> str:
-    return hashlib.blake2b("\x1f".join(map(str, values)).encode(), digest_size=8).hexdigest()
+def _row_hashes(columns: Sequence[Sequence[Any]]) -> list[str]:
+    """Each row's change-detection hash: blake2b-64 of its values' ``str`` joined by U+001F."""
+    texts = map("\x1f".join, zip(*(list(map(str, c)) for c in columns)))
+    b2 = hashlib.blake2b
+    return [b2(t.encode(), digest_size=8).hexdigest() for t in texts]
+
+
+def _has_dates(values: Sequence[Any]) -> bool:
+    return any(issubclass(t, date) for t in set(map(type, values)))
 
 
 def _file_sha256(path: Path) -> str:
@@ -453,10 +464,10 @@ def _upsert_registry(conn: Connection, kind: str, cols: dict[str, list[Any]],
     sqlite = conn.dialect.name == "sqlite"
     if sqlite:
         for f in spec.fields:
-            if any(isinstance(v, date) for v in db[f]):
+            if _has_dates(db[f]):
                 db[f] = [_sqlite_value(v) for v in db[f]]
     rows = list(zip(*(db[f] for f in spec.fields)))
-    hashes = [_row_hash(r) for r in rows]
+    hashes = _row_hashes([db[f] for f in spec.fields])
     keys = db[spec.key]
     new_rows: list[tuple[Any, ...]] = []
     changed: list[tuple[int, dict[str, Any], str]] = []

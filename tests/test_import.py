@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import text
 
@@ -200,3 +203,19 @@ def test_history_import_is_set_based_and_idempotent(store: Store, tmp_path: Path
     conn.rollback()
     assert {k: str(v) for k, v in last.items()} == {make_uscc(1): "2026-02-01", make_uscc(2): "2025-07-15"}
     assert team == ["ZF330000", "ZF330001", "ZF330002"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=6), st.none() | st.integers(), st.booleans(),
+                          st.none() | st.dates()), max_size=8))
+def test_row_hashes_keep_the_stored_format(rows: list[tuple]) -> None:
+    """Hashes already in databases compare against new ones: the format must not drift."""
+    want = [hashlib.blake2b("\x1f".join(map(str, r)).encode(), digest_size=8).hexdigest() for r in rows]
+    columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in range(4)]
+    assert importer._row_hashes(columns) == want
+
+
+@pytest.mark.parametrize("cell, kept", [("'=SUM(A1)", "=SUM(A1)"), ("'ordinary", "'ordinary"),
+                                        ("  '+1 ", "+1"), ("O'Brien", "O'Brien")])
+def test_cleaning_a_column_undoes_only_our_neutralisation(cell: str, kept: str) -> None:
+    assert importer._clean_column(["plain ", cell, " x"]) == ["plain", kept, "x"]
