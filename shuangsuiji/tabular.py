@@ -156,9 +156,13 @@ def _open_csv(path: Path, columns: Sequence[Column], enc: str) -> Table:
         try:
             for row in reader:
                 line = reader.line_num
-                if not row or (len(row) == 1 and not row[0].strip()):
+                n = len(row)
+                if n == width and n > 1:
+                    yield line, row
                     continue
-                if len(row) > width:
+                if not row or (n == 1 and not row[0].strip()):
+                    continue
+                if n > width:
                     extra = [c for c in row[width:] if c.strip()]
                     if extra:
                         raise _RowShape(line, len(row), width)

@@ -53,12 +53,16 @@ def test_bad_rows_all_reported_nothing_written(store: Store, tmp_path: Path) -> 
     rows[9][2] = "999999"                                                  # bad region
     rows[12][5] = "E"                                                      # bad risk class
     rows[20][0] = rows[2][0]                                               # duplicate
+    rows[24][1] = "  "                                                     # blank name
+    rows[27][1] = "名" * 301                                               # name too long
     f = write_csv(tmp_path / "bad.csv", ENTITY_HEADER, rows)
     with pytest.raises(InputError) as info:
         importer.import_file(store, "entities", f)
     probs = info.value.problems
     assert [(p.line, p.column) for p in probs] == [
-        (6, "统一社会信用代码"), (11, "行政区划"), (14, "信用风险分类"), (22, "统一社会信用代码")]
+        (6, "统一社会信用代码"), (11, "行政区划"), (14, "信用风险分类"), (22, "统一社会信用代码"),
+        (26, "名称"), (29, "名称")]
+    assert [p.reason_code for p in probs[-2:]] == ["import.required", "import.too_long"]
     assert all(p.file == "bad.csv" for p in probs)
     msg = info.value.message("zh")
     assert "bad.csv 第6行" in msg and "与第4行重复" in msg
@@ -219,3 +223,18 @@ def test_row_hashes_keep_the_stored_format(rows: list[tuple]) -> None:
                                         ("  '+1 ", "+1"), ("O'Brien", "O'Brien")])
 def test_cleaning_a_column_undoes_only_our_neutralisation(cell: str, kept: str) -> None:
     assert importer._clean_column(["plain ", cell, " x"]) == ["plain", kept, "x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="a名 ", max_size=5), max_size=6), st.booleans())
+def test_a_text_column_passes_exactly_when_every_cell_does(values: list[str], required: bool) -> None:
+    parse = importer._Text("unit", required=required)
+    parse.limit = 3
+
+    def passes(v: str) -> bool:
+        try:
+            parse(v)
+        except ValueError:
+            return False
+        return True
+    assert parse.column_ok(values) == all(map(passes, values))
