@@ -3,7 +3,9 @@
 Rows are parsed in chunks and written inside one transaction as they pass; the first bad
 row stops the writing (validation goes on to report every bad row) and the transaction is
 rolled back, so a failed or ``dry_run`` import leaves the database exactly as it was.
-Bulk rows go through the DBAPI (sqlite3 ``executemany``, PostgreSQL ``COPY``), never ORM objects.
+Bulk rows go through the DBAPI (sqlite3 ``executemany``, PostgreSQL ``COPY``), never ORM objects;
+on PostgreSQL new registry rows stream through one ``COPY`` that the server works on while the
+next chunk is parsed.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, event, insert, select, text, update
 
 from . import i18n, snapshot
 from .codes import cert as cert_code
@@ -352,6 +354,74 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: list
         cur.close()
 
 
+class _CopyStream:
+    """New registry rows for one table, kept in a single ``COPY`` on PostgreSQL.
+
+    A ``COPY`` per chunk makes the parser wait while the server inserts the chunk (index and
+    foreign-key work).  Kept open, with psycopg's queued writer sending from its own thread,
+    the server inserts chunk n while chunk n+1 is parsed.  No other statement may run while
+    a ``COPY`` is open: any statement through the SQLAlchemy connection ends it first (an
+    event listener), raw DBAPI work must call :meth:`close`; the next :meth:`write` opens a new
+    one.  On SQLite every write is a plain :func:`bulk_insert`.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+        self._target: tuple[str, tuple[str, ...]] | None = None
+        self._cursor: Any = None
+        self._context: Any = None
+        self._copy: Any = None
+
+    def write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], *, plain: bool = False) -> None:
+        if not self.postgres:
+            bulk_insert(self.conn, table, columns, rows, plain=plain)
+            return
+        if not rows:
+            return
+        if self._target != (table, tuple(columns)):
+            self.close()
+            from psycopg.copy import QueuedLibpqWriter
+
+            self._cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            self._context = self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN",
+                                              writer=QueuedLibpqWriter(self._cursor))
+            self._copy = self._context.__enter__()
+            self._target = (table, tuple(columns))
+        write_row = self._copy.write_row
+        for row in rows:
+            write_row(row)
+
+    def close(self, exc: BaseException | None = None) -> None:
+        """End the open ``COPY`` (abandon it when ``exc`` is given): the connection is free again."""
+        if self._context is None:
+            return
+        context, cursor = self._context, self._cursor
+        self._target = self._cursor = self._context = self._copy = None
+        try:
+            if exc is None:
+                context.__exit__(None, None, None)
+            else:
+                context.__exit__(type(exc), exc, exc.__traceback__)
+        finally:
+            cursor.close()
+
+    def _before_statement(self, *_: Any) -> None:
+        self.close()
+
+    def __enter__(self) -> _CopyStream:
+        if self.postgres:
+            event.listen(self.conn, "before_cursor_execute", self._before_statement)
+        return self
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        try:
+            self.close(exc)
+        finally:
+            if self.postgres:
+                event.remove(self.conn, "before_cursor_execute", self._before_statement)
+
+
 def _sqlite_value(v: Any) -> Any:
     if isinstance(v, bool):
         return int(v)
@@ -460,12 +530,12 @@ def _type_from_id(uscc: str) -> str:
     return "enterprise" if len(uscc) == 15 else "other"
 
 
-def _upsert_registry(conn: Connection, kind: str, cols: dict[str, list[Any]],
+def _upsert_registry(stream: _CopyStream, kind: str, cols: dict[str, list[Any]],
                      existing: dict[str, tuple[int, str]], report: ImportReport,
                      depts: _Names | None, units: _Names | None, batch_id: int) -> None:
     spec = KIND_SPECS[kind]
     db = _db_columns(kind, cols, depts, units)
-    sqlite = conn.dialect.name == "sqlite"
+    sqlite = not stream.postgres
     if sqlite:
         for f in spec.fields:
             if _has_dates(db[f]):
@@ -488,10 +558,11 @@ def _upsert_registry(conn: Connection, kind: str, cols: dict[str, list[Any]],
                 report.unchanged += 1
             else:
                 changed.append((old[0], dict(zip(spec.fields, values)), h))
-    bulk_insert(conn, spec.table, (*spec.fields, "row_hash"), new_rows, plain=sqlite)
+    stream.write(spec.table, (*spec.fields, "row_hash"), new_rows, plain=sqlite)
     report.inserted += len(new_rows)
     if changed:
-        _apply_changes(conn, kind, changed, report, batch_id)
+        stream.close()
+        _apply_changes(stream.conn, kind, changed, report, batch_id)
 
 
 def _apply_changes(conn: Connection, kind: str, changed: list[tuple[int, dict[str, Any], str]],
@@ -589,10 +660,11 @@ def import_file(store: Store, kind: str, path: str | Path, *, encoding: str | No
                 kind=kind, file_name=path.name, file_sha256=_file_sha256(path), imported_at=_now()
             )).inserted_primary_key[0]
             writer = _writer(conn, kind, report, batch_id, parser)
-            for chunk in _chunks(table.rows, CHUNK):
-                report.rows += len(chunk)
-                writer.feed(parser.parse_chunk(chunk))
-                reporter.advance(len(chunk))
+            with writer.stream:
+                for chunk in _chunks(table.rows, CHUNK):
+                    report.rows += len(chunk)
+                    writer.feed(parser.parse_chunk(chunk))
+                    reporter.advance(len(chunk))
             if parser.problems:
                 raise InputError(sorted(parser.problems, key=lambda p: p.line), file=path.name)
             writer.finish(replace)
@@ -621,6 +693,7 @@ class _writer:
 
     def __init__(self, conn: Connection, kind: str, report: ImportReport, batch_id: int, parser: _Parser) -> None:
         self.conn, self.kind, self.report, self.batch_id, self.parser = conn, kind, report, batch_id, parser
+        self.stream = _CopyStream(conn)
         self.seen: dict[str, int] = {}
         self.depts = _Names(conn, Department, report.new_departments) if kind in ("inspectors", "items", "history") else None
         self.units = _Names(conn, Unit, report.new_units) if kind in ("entities", "inspectors") else None
@@ -653,7 +726,7 @@ class _writer:
                 self.parser.problems.append(Problem(file, lines[i], _column_label(self.kind, _key_column(self.kind)),
                                                     keys[i], "import.duplicate", (("first", self.seen[keys[i]]),)))
             if not self.parser.problems:
-                _upsert_registry(self.conn, self.kind, cols, self.existing, self.report, self.depts,
+                _upsert_registry(self.stream, self.kind, cols, self.existing, self.report, self.depts,
                                  self.units, self.batch_id)
             return
         good: list[tuple[int, dict[str, Any]]] = []

@@ -238,3 +238,65 @@ def test_a_text_column_passes_exactly_when_every_cell_does(values: list[str], re
             return False
         return True
     assert parse.column_ok(values) == all(map(passes, values))
+
+
+@pytest.mark.parametrize("kind", ["entities", "inspectors"])
+def test_small_chunks_stream_rows_and_new_names_between_them(store: Store, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """Chunks of 4 rows: later chunks add rows to an open COPY and bring units never seen before."""
+    monkeypatch.setattr(importer, "CHUNK", 4)
+    if kind == "entities":
+        header, rows, table, key = ENTITY_HEADER, entity_rows(30), "entity", "uscc"
+        unit_col = 3
+    else:
+        header, rows, table, key = INSPECTOR_HEADER, inspector_rows(30), "inspector", "cert_no"
+        unit_col = 3
+        rows[26][2] = "生态环境局"                 # a department first seen in the seventh chunk
+    rows[13][unit_col] = "新设监管所"             # a unit first seen in the fourth chunk
+    rows[22][unit_col] = "另一新设所"
+    rep = importer.import_file(store, kind, write_csv(tmp_path / "s.csv", header, rows))
+    assert (rep.rows, rep.inserted) == (30, 30)
+    conn = store.read()
+    got = conn.execute(text(f"SELECT t.{key}, u.name FROM {table} t JOIN unit u ON u.id = t.unit_id "
+                            f"ORDER BY t.{key}")).all()
+    conn.rollback()
+    assert got == sorted((r[0], r[unit_col]) for r in rows)
+    # a re-import that changes rows in several chunks alternates COPY and UPDATE
+    for i in (1, 9, 17):
+        rows[i][unit_col] = "新设监管所"
+    rep2 = importer.import_file(store, kind, write_csv(tmp_path / "s2.csv", header, rows + (
+        entity_rows(3, start=100) if kind == "entities" else [])))
+    assert (rep2.updated, rep2.inserted) == (3, 3 if kind == "entities" else 0)
+
+
+def test_a_bad_row_after_rows_were_sent_leaves_nothing(store: Store, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "CHUNK", 4)
+    rows = entity_rows(30)
+    rows[13][3] = "新设监管所"
+    rows[25][5] = "E"                                                      # bad risk class
+    with pytest.raises(InputError) as info:
+        importer.import_file(store, "entities", write_csv(tmp_path / "bad.csv", ENTITY_HEADER, rows))
+    assert [(p.line, p.column) for p in info.value.problems] == [(27, "信用风险分类")]
+    assert count(store, "entity") == 0 and count(store, "unit") == 0 and count(store, "import_batch") == 0
+    rows[25][5] = "A"
+    assert importer.import_file(store, "entities", write_csv(tmp_path / "good.csv", ENTITY_HEADER, rows)).inserted == 30
+
+
+def test_an_error_with_a_copy_open_leaves_nothing(store: Store, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "CHUNK", 4)
+    real = importer._Parser.parse_chunk
+    calls = []
+
+    def parse_chunk(self, chunk):
+        calls.append(1)
+        if len(calls) == 5:
+            raise RuntimeError("disk gone")
+        return real(self, chunk)
+    monkeypatch.setattr(importer._Parser, "parse_chunk", parse_chunk)
+    with pytest.raises(RuntimeError, match="disk gone"):
+        importer.import_file(store, "entities", write_csv(tmp_path / "e.csv", ENTITY_HEADER, entity_rows(30)))
+    assert count(store, "entity") == 0 and count(store, "import_batch") == 0
+    monkeypatch.setattr(importer._Parser, "parse_chunk", real)
+    assert importer.import_file(store, "entities", tmp_path / "e.csv").inserted == 30
