@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from itertools import islice
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +87,6 @@ class _Text:
         return not (self.required and "" in values) and max(map(len, values), default=0) <= self.limit
 
 
-def _text(key: str) -> _Text:
-    return _Text(key)
-
-
-def _required_text(key: str) -> _Text:
-    return _Text(key, required=True)
-
-
 def _optional(parse: Callable[[str], Any], default: Any = None) -> Callable[[str], Any]:
     def wrapped(v: str) -> Any:
         return default if v == "" else parse(v)
@@ -136,13 +128,13 @@ PARSERS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
     # column -> (parser, memoise: low-cardinality columns are parsed once per distinct value)
     "entities": {
         "uscc": (entity_id.validate, False),
-        "name": (_required_text("name"), False),
+        "name": (_Text("name", required=True), False),
         "entity_type": (_optional(enums.parse_entity_type), True),
         "industry": (_optional(gb4754.validate), True),
         "region": (_optional(gb2260.validate), True),
-        "address": (_text("address"), False),
+        "address": (_Text("address"), False),
         "status": (_optional(enums.parse_entity_status, "active"), True),
-        "unit": (_optional(_text("unit")), True),
+        "unit": (_optional(_Text("unit")), True),
         "risk": (_optional(enums.parse_risk_class), True),
         "tags": (_tags, True),
         "last_inspected": (_optional(parse_date), True),
@@ -150,9 +142,9 @@ PARSERS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
     },
     "inspectors": {
         "cert_no": (cert_code.validate, False),
-        "name": (_required_text("name"), False),
-        "department": (_required_text("department"), True),
-        "unit": (_optional(_text("unit")), True),
+        "name": (_Text("name", required=True), False),
+        "department": (_Text("department", required=True), True),
+        "unit": (_optional(_Text("unit")), True),
         "qualifications": (_tags, True),
         "status": (_optional(enums.parse_inspector_status, "on_duty"), True),
         "capacity": (_optional(_capacity), True),
@@ -161,30 +153,30 @@ PARSERS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
         "phone": (_optional(_phone), False),
     },
     "items": {
-        "code": (_required_text("code"), False),
-        "name": (_required_text("name"), False),
-        "sub_item": (_text("sub_item"), False),
+        "code": (_Text("code", required=True), False),
+        "name": (_Text("name", required=True), False),
+        "sub_item": (_Text("sub_item"), False),
         "legal_basis": (lambda v: v, False),
-        "department": (_required_text("department"), True),
-        "target_type": (_text("target_type"), True),
+        "department": (_Text("department", required=True), True),
+        "target_type": (_Text("target_type"), True),
         "method": (_optional(enums.parse_inspection_method, "onsite"), True),
         "ratio": (_optional(_ratio), True),
-        "frequency": (_text("frequency"), True),
-        "qualification": (_optional(_text("qualification")), True),
+        "frequency": (_Text("frequency"), True),
+        "qualification": (_optional(_Text("qualification")), True),
         "category": (_optional(enums.parse_item_category, "general"), True),
         "enabled": (_optional(enums.parse_yes_no, True), True),
     },
     "conflicts": {
         "cert_no": (cert_code.validate, True),
         "uscc": (entity_id.validate, False),
-        "reason": (_text("reason"), False),
+        "reason": (_Text("reason"), False),
         "valid_from": (_optional(parse_date), True),
         "valid_to": (_optional(parse_date), True),
     },
     "history": {
         "uscc": (entity_id.validate, False),
         "inspected_on": (parse_date, True),
-        "department": (_optional(_text("department")), True),
+        "department": (_optional(_Text("department")), True),
         "cert_nos": (_tags, False),
     },
 }
