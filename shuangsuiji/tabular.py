@@ -165,10 +165,10 @@ def _open_csv(path: Path, columns: Sequence[Column], enc: str) -> Table:
                 if n > width:
                     extra = [c for c in row[width:] if c.strip()]
                     if extra:
-                        raise _RowShape(line, len(row), width)
+                        raise _RowShape(line, n, width)
                     row = row[:width]
-                elif len(row) < width:
-                    row = row + [""] * (width - len(row))
+                elif n < width:
+                    row = row + [""] * (width - n)
                 yield line, row
         except csv.Error as exc:
             raise InputError([Problem(name, reader.line_num or line, "", "", "table.unreadable",
