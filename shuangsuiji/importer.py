@@ -532,17 +532,17 @@ def _upsert_registry(stream: _CopyStream, kind: str, cols: dict[str, list[Any]],
         for f in spec.fields:
             if _has_dates(db[f]):
                 db[f] = [v if type(v) in _PLAIN else _sqlite_value(v) for v in db[f]]
-    rows = list(zip(*(db[f] for f in spec.fields)))
-    hashes = _row_hashes([db[f] for f in spec.fields])
+    fields = [db[f] for f in spec.fields]
+    hashes = _row_hashes(fields)
     keys = db[spec.key]
     new_rows: list[tuple[Any, ...]] = []
     changed: list[tuple[int, dict[str, Any], str]] = []
     # ``existing`` holds only rows that were in the database before this import: duplicates
     # within the file are caught earlier, so new rows need no entry (10 million would cost GBs).
     if not existing:
-        new_rows = list(zip(*(db[f] for f in spec.fields), hashes))
+        new_rows = list(zip(*fields, hashes))
     else:
-        for key, values, h in zip(keys, rows, hashes):
+        for key, values, h in zip(keys, zip(*fields), hashes):
             old = existing.get(key)
             if old is None:
                 new_rows.append((*values, h))
