@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, text
 
-from . import sampling, teams
-from .errors import NotFound
+from . import i18n, sampling, teams
+from .errors import NotFound, VerificationError
 
 BUNDLE_FORMAT = "shuangsuiji-bundle/1"
 POPULATION_HEADER = "stratum,uscc\n"
@@ -37,13 +37,20 @@ def draw_record_from_db(conn: Connection, task: dict[str, Any], draw: dict[str, 
         "LEFT JOIN draw_stratum d ON d.draw_id = :d AND d.idx = s.idx WHERE s.task_id = :t ORDER BY s.idx"),
         {"d": draw["id"], "t": task["id"]}).all()
     drawn = conn.execute(text(
-        "SELECT e.uscc, de.stratum, de.ticket, de.entity_id FROM draw_entity de JOIN entity e ON e.id = de.entity_id "
+        "SELECT e.uscc, de.stratum, de.ticket, de.entity_id FROM draw_entity de LEFT JOIN entity e ON e.id = de.entity_id "
         "WHERE de.draw_id = :d ORDER BY de.rank"), {"d": draw["id"]}).all()
     seats: dict[int, list[tuple[int, str, str]]] = {}
     for eid, seat, cert, role in conn.execute(text(
-            "SELECT t.entity_id, t.seat, i.cert_no, t.role FROM draw_team t JOIN inspector i ON i.id = t.inspector_id "
+            "SELECT t.entity_id, t.seat, i.cert_no, t.role FROM draw_team t LEFT JOIN inspector i ON i.id = t.inspector_id "
             "WHERE t.draw_id = :d ORDER BY t.entity_id, t.seat"), {"d": draw["id"]}):
         seats.setdefault(int(eid), []).append((int(seat), cert, role))
+    # the rows carry no foreign keys (migration 0007): a row pointing nowhere was made by hand
+    strays = sorted({int(e) for u, _s, _t, e in drawn if u is None}
+                    | {e for e, row in seats.items() if any(c is None for _, c, _r in row)}
+                    | (set(seats) - {int(e) for *_, e in drawn}))
+    if strays:
+        raise VerificationError(detail=i18n.lazy("bundle.stray_rows", round=draw["round_no"], n=len(strays),
+                                                 entity=strays[0]))
     team_list = []
     for u, _s, _tk, eid in drawn:
         row = sorted(seats.get(int(eid), []))
@@ -285,3 +292,9 @@ def publication_content(conn: Connection, task: dict[str, Any], results: list[di
         "results": results,
         "population_file": population,
     }
+
+
+i18n.register({
+    "bundle.stray_rows": {"zh": "数据库中第 {round} 轮抽取有 {n} 个主体的记录指向不存在的主体或执法人员，或人员匹配不属于该轮抽中的主体（如主体编号 {entity}）：这些行是直接改动数据库产生的",
+                          "en": "round {round} has rows for {n} entities that point at no entity or officer, or team seats of entities it did not draw (e.g. entity id {entity}): they were made by editing the database directly"},
+})

@@ -232,26 +232,29 @@ class DrawStratum(SQLModel, table=True):
 
 
 class DrawEntity(SQLModel, table=True):
-    """One drawn entity; ``ticket`` is 16 hex digits (uint64 does not fit BIGINT)."""
+    """One drawn entity; ``ticket`` is 16 hex digits (uint64 does not fit BIGINT).
+
+    Sealed, append-only rows written only by a draw: they carry no foreign keys (migration
+    0007).  Their draw, entity and officers cannot be deleted (triggers), and ``audit``
+    rebuilds every draw from these rows and compares it with the seal."""
 
     __tablename__ = "draw_entity"
-    draw_id: int = Field(foreign_key="draw.id", primary_key=True)
-    entity_id: int = Field(foreign_key="entity.id", primary_key=True)
+    draw_id: int = Field(primary_key=True)
+    entity_id: int = Field(primary_key=True)
     stratum: int
     rank: int
     ticket: str = Field(max_length=16)
 
 
 class DrawTeam(SQLModel, table=True):
+    """A seat of a drawn entity's team; sealed like :class:`DrawEntity`, no foreign keys."""
+
     __tablename__ = "draw_team"
     draw_id: int = Field(primary_key=True)
     entity_id: int = Field(primary_key=True)
     seat: int = Field(primary_key=True)
-    inspector_id: int = Field(foreign_key="inspector.id")
+    inspector_id: int
     role: str = Field(max_length=10)
-    # a seat belongs to an entity drawn in that draw (migration 0005)
-    __table_args__ = (ForeignKeyConstraint(["draw_id", "entity_id"], ["draw_entity.draw_id", "draw_entity.entity_id"],
-                                           name="fk_draw_team_drawn"),)
 
 
 class Result(SQLModel, table=True):

@@ -510,7 +510,12 @@ def audit(store: Store) -> list[str]:
     task_nos = [t for (t,) in conn.execute(text("SELECT task_no FROM task WHERE state IN ('drawn', 'published') ORDER BY id"))]
     chains = {name: ledger.entries(conn, did) for did, name in depts}
     snapshot_ok = snapshot.check(conn)
+    orphans = [int(d) for (d,) in conn.execute(text(
+        "SELECT DISTINCT draw_id FROM draw_entity WHERE draw_id NOT IN (SELECT id FROM draw) UNION "
+        "SELECT DISTINCT draw_id FROM draw_team WHERE draw_id NOT IN (SELECT id FROM draw) ORDER BY 1"))]
     conn.rollback()
+    if orphans:
+        raise verify.fail("publish.orphan_draw_rows", draws="、".join(map(str, orphans[:5])))
     if snapshot_ok is False:
         raise verify.fail("publish.snapshot_changed")
     if snapshot_ok:
@@ -553,6 +558,8 @@ i18n.register({
     "publish.bundle_not_db": {"zh": "该审计包不是数据库中任务 {task} 的公示审计包", "en": "this bundle is not the database's publication bundle of task {task}"},
     "publish.snapshot_changed": {"zh": "主体名录快照与检查对象名录库不一致（快照被改动或触发器被删除）；下次冻结前请运行 `shuangsuiji registry snapshot` 重建",
                                  "en": "the entity snapshot differs from the registry (edited, or its triggers dropped); rebuild it with `shuangsuiji registry snapshot` before the next freeze"},
+    "publish.orphan_draw_rows": {"zh": "数据库中有不属于任何抽取的抽中主体或人员匹配记录（抽取编号 {draws}）：这些行是直接改动数据库产生的",
+                                 "en": "the database holds drawn entities or team seats of no draw (draw ids {draws}): they were made by editing the database directly"},
     "publish.ok_snapshot": {"zh": "主体名录快照与名录库一致", "en": "entity snapshot matches the registry"},
     "publish.ok_db_results": {"zh": "数据库检查结果与公示审计包一致", "en": "database results match the published bundle"},
 })

@@ -52,13 +52,13 @@ def test_migrations_upgrade_and_downgrade(db_url: str) -> None:
 
     store = Store(db_url)
     try:
-        assert store.init() == "0006"
+        assert store.init() == "0007"
         cfg = store._alembic_config()
         with store.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0001")
         assert store.revision() == "0001"
-        assert store.init() == "0006"
+        assert store.init() == "0007"
     finally:
         store.close()
 
@@ -103,24 +103,53 @@ def test_migration_0005_keeps_a_published_database(store: Store, tmp_path: Path)
         command.downgrade(cfg, "0004")
     assert _foreign_keys(store, "result") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
     assert _snapshot(store) == before
-    assert store.init() == "0006"
+    assert store.init() == "0007"
     assert _snapshot(store) == before
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
-    assert _foreign_keys(store, "draw_team") == {("draw_entity", ("draw_id", "entity_id")),
-                                                 ("inspector", ("inspector_id",))}
     assert publication.audit(store)
     for attack in ("DELETE FROM result", "DELETE FROM draw_team"):
         with pytest.raises(DBAPIError, match="sealed"):
             with store.atomic() as conn:
                 conn.execute(text(attack))
-    # an entity of the registry that this draw did not pick
-    for insert in ("INSERT INTO result (draw_id, entity_id, codes, action, remarks, state, entered_by, version) "
-                   "SELECT max(d.id), max(e.id), '', '', '', 'pending_entry', '', 0 FROM draw d, entity e "
-                   "WHERE e.id NOT IN (SELECT entity_id FROM draw_entity)",
-                   "INSERT INTO draw_team (draw_id, entity_id, seat, inspector_id, role) "
-                   "SELECT max(d.id), max(e.id), 0, min(i.id), 'leader' FROM draw d, entity e, inspector i "
-                   "WHERE e.id NOT IN (SELECT entity_id FROM draw_entity)"):
-        with pytest.raises(DBAPIError, match="(?i)foreign key"):
-            with store.atomic() as conn:
-                conn.execute(text(insert))
+    # a result for an entity of the registry that this draw did not pick (draw_team lost its
+    # keys in 0007: tests/test_tamper.py has audit catch such a seat)
+    with pytest.raises(DBAPIError, match="(?i)foreign key"):
+        with store.atomic() as conn:
+            conn.execute(text("INSERT INTO result (draw_id, entity_id, codes, action, remarks, state, entered_by, "
+                              "version) SELECT max(d.id), max(e.id), '', '', '', 'pending_entry', '', 0 "
+                              "FROM draw d, entity e WHERE e.id NOT IN (SELECT entity_id FROM draw_entity)"))
     assert _snapshot(store) == before
+
+
+def test_migration_0007_keeps_a_published_database(store: Store, tmp_path: Path) -> None:
+    """Down to 0006 (keys back on draw_entity and draw_team) and up again: every row survives,
+    the sealed triggers come back with the rebuilt tables, and audit still passes."""
+    from alembic import command
+
+    from shuangsuiji import publication
+    from tests.test_tamper import run_cycle
+
+    run_cycle(store, tmp_path)
+    counts = (*_COUNTS, "SELECT count(*) FROM draw_entity", "SELECT sum(rank) FROM draw_entity")
+    conn = store.read()
+    before = [int(conn.execute(text(q)).scalar_one()) for q in counts]
+    conn.rollback()
+    cfg = store._alembic_config()
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006")
+    assert _foreign_keys(store, "draw_entity") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
+    assert _foreign_keys(store, "draw_team") == {("draw_entity", ("draw_id", "entity_id")),
+                                                 ("inspector", ("inspector_id",))}
+    assert store.init() == "0007"
+    assert _foreign_keys(store, "draw_entity") == set() and _foreign_keys(store, "draw_team") == set()
+    assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
+    conn = store.read()
+    assert [int(conn.execute(text(q)).scalar_one()) for q in counts] == before
+    conn.rollback()
+    assert publication.audit(store)
+    for attack in ("DELETE FROM draw_entity", "UPDATE draw_entity SET rank = 0", "DELETE FROM draw_team",
+                   "UPDATE draw_team SET seat = 9"):
+        with pytest.raises(DBAPIError, match="sealed"):
+            with store.atomic() as conn:
+                conn.execute(text(attack))

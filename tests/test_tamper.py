@@ -146,6 +146,44 @@ def test_swapped_team_inspector(cycle: Cycle) -> None:
     expect_both_fail(c, uscc, outsider)
 
 
+def test_added_seat_for_an_entity_not_drawn(cycle: Cycle) -> None:
+    """draw_team has no foreign keys (migration 0007): a seat for an entity outside the
+    draw goes in, and audit names it."""
+    c = cycle
+    eid = c.one("SELECT min(id) FROM entity WHERE id NOT IN (SELECT entity_id FROM draw_entity)")
+    assert c.tamper("INSERT INTO draw_team (draw_id, entity_id, seat, inspector_id, role) "
+                    "SELECT :d, :e, 0, min(id), 'leader' FROM inspector", d=c.draw_ids[2], e=eid) == 1
+    expect_both_fail(c, f" {eid}")
+
+
+def test_seat_of_an_officer_not_in_the_registry(cycle: Cycle) -> None:
+    c = cycle
+    eid = c.one("SELECT id FROM entity WHERE uscc = :u", u=c.drawn[1])
+    assert c.tamper("UPDATE draw_team SET inspector_id = 987654 WHERE draw_id = :d AND entity_id = :e AND seat = 0",
+                    d=c.draw_ids[2], e=eid) == 1
+    expect_both_fail(c, f" {eid}")
+
+
+def test_drawn_entity_deleted_from_the_registry(cycle: Cycle) -> None:
+    """An entity drawn only in the superseded round (so no result or inspection history
+    points at it) deleted by hand: its drawn row now points nowhere."""
+    c = cycle
+    eid = c.one("SELECT min(entity_id) FROM draw_entity WHERE draw_id = :a AND entity_id NOT IN "
+                "(SELECT entity_id FROM draw_entity WHERE draw_id = :b)", a=c.draw_ids[1], b=c.draw_ids[2])
+    assert c.tamper("DELETE FROM entity WHERE id = :e", e=eid) == 1
+    expect_both_fail(c, f" {eid}")
+
+
+def test_drawn_rows_of_no_draw(cycle: Cycle) -> None:
+    c = cycle
+    ghost = max(c.draw_ids.values()) + 40
+    assert c.tamper("INSERT INTO draw_entity (draw_id, entity_id, stratum, rank, ticket) "
+                    "SELECT :g, min(id), 0, 0, '0000000000000000' FROM entity", g=ghost) == 1
+    with pytest.raises(VerificationError) as info:
+        publication.audit(c.store)
+    assert str(ghost) in info.value.message("zh") and str(ghost) in info.value.message("en")
+
+
 def test_deleted_result(cycle: Cycle) -> None:
     c = cycle
     uscc = c.drawn[2]

@@ -1,0 +1,81 @@
+"""draw_entity and draw_team: no per-row foreign keys
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-21
+
+Both tables hold sealed, append-only rows that only a draw writes, from one frozen population
+and one officer list, in the draw's own transaction.  Their parents cannot be deleted
+(triggers of 0002 on entity, inspector, draw and draw_entity) and the rows themselves can be
+neither changed nor deleted.  What a key would still catch, a row added or edited by hand, is
+caught by ``audit``: it rebuilds every draw from these rows and compares it with the seal
+(a team seat of an entity outside the draw, or a drawn row of no draw, is reported).
+
+The keys cost a provincial draw (523,568 entities, 1,047,136 seats) 2.3 s on SQLite and 16 s
+on PostgreSQL, where every row's check locks its parent row (``FOR KEY SHARE``):
+draw_entity 7.96 s → 0.92 s, draw_team 10.74 s → 1.85 s.  ``result`` keeps its key to
+draw_entity: its rows stay writable (entry and review) and the seal does not cover them
+before publication.
+
+SQLite cannot drop a constraint, so both tables are rebuilt (data, indexes and triggers kept).
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+COLS = {
+    "draw_entity": ("draw_id INTEGER NOT NULL, entity_id INTEGER NOT NULL, stratum INTEGER NOT NULL, "
+                    "rank INTEGER NOT NULL, ticket VARCHAR(16) NOT NULL, PRIMARY KEY (draw_id, entity_id)"),
+    "draw_team": ("draw_id INTEGER NOT NULL, entity_id INTEGER NOT NULL, seat INTEGER NOT NULL, "
+                  "inspector_id INTEGER NOT NULL, role VARCHAR(10) NOT NULL, PRIMARY KEY (draw_id, entity_id, seat)"),
+}
+KEYS = {
+    "draw_entity": [("draw_entity_draw_id_fkey", ["draw_id"], "draw", ["id"]),
+                    ("draw_entity_entity_id_fkey", ["entity_id"], "entity", ["id"])],
+    "draw_team": [("fk_draw_team_drawn", ["draw_id", "entity_id"], "draw_entity", ["draw_id", "entity_id"]),
+                  ("draw_team_inspector_id_fkey", ["inspector_id"], "inspector", ["id"])],
+}
+ORDER = ("draw_team", "draw_entity")
+
+
+def _sqlite_rebuild(table: str, keys: list[tuple[str, list[str], str, list[str]]]) -> None:
+    """Copy out, drop, create with ``keys``, copy back, then the table's indexes and triggers.
+    Checks are deferred to the commit: ``result`` points at draw_entity while it is rebuilt."""
+    bind = op.get_bind()
+    extras = [r[0] for r in bind.execute(sa.text(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = :t AND type IN ('index', 'trigger') AND sql IS NOT NULL "
+        "ORDER BY type, name"), {"t": table})]
+    clauses = "".join(f", CONSTRAINT {name} FOREIGN KEY({', '.join(cols)}) REFERENCES {target} ({', '.join(tcols)})"
+                      for name, cols, target, tcols in keys)
+    op.execute("PRAGMA defer_foreign_keys = ON")
+    op.execute(f"CREATE TEMP TABLE _copy_{table} AS SELECT * FROM {table}")
+    op.execute(f"DROP TABLE {table}")
+    op.execute(f"CREATE TABLE {table} ({COLS[table]}{clauses})")
+    op.execute(f"INSERT INTO {table} SELECT * FROM _copy_{table}")
+    op.execute(f"DROP TABLE _copy_{table}")
+    for sql in extras:
+        op.execute(sql)
+
+
+def upgrade() -> None:
+    for table in ORDER:
+        if op.get_bind().dialect.name == "sqlite":
+            _sqlite_rebuild(table, [])
+        else:
+            for fk in sa.inspect(op.get_bind()).get_foreign_keys(table):
+                op.drop_constraint(fk["name"], table, type_="foreignkey")
+
+
+def downgrade() -> None:
+    for table in reversed(ORDER):
+        if op.get_bind().dialect.name == "sqlite":
+            _sqlite_rebuild(table, KEYS[table])
+        else:
+            for name, cols, target, tcols in KEYS[table]:
+                op.create_foreign_key(name, table, target, cols, tcols)
