@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from shuangsuiji import (assignment, clock, importer, packing, population, publication, registry, results,  # noqa: E402
+from shuangsuiji import (assignment, beside, clock, importer, packing, population, publication, registry, results,  # noqa: E402
                          sampling, snapshot, synth, tasks, teams)
 from shuangsuiji.store import Store  # noqa: E402
 
@@ -110,9 +110,9 @@ PARTS: dict[str, tuple[tuple[Any, str, str], ...]] = {
                              (sampling, "select", "tickets (SHA-256) + selection"),
                              (teams, "collect", "assignment input from the database"),
                              (assignment, "assign", "assignment"),
-                             (teams, "encode", "assignment input document + digest"),
-                             (tasks, "draw_record_text", "sealed draw record"),
-                             (tasks, "bulk_insert", "draw rows inserted")),
+                             (tasks, "bulk_insert", "draw rows inserted"),
+                             (beside.Beside, "result",
+                              "wait for the sealed record (formatted beside the row writes)")),
 }
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import secrets
 from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 from sqlalchemy import Connection, insert, select, text, update
 
 from . import assignment, clock, i18n, ledger, packing, population, sampling, teams
+from .beside import Beside
 from .errors import NotFound, SealedError, StateError, ValidationError, VerificationError
 from .importer import bulk_insert
 from .models import Draw, DrawStratum, Plan, Task, TaskExclusion, TaskStratum
@@ -313,34 +315,35 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
         except assignment.AssignmentInfeasible as exc:
             raise _named(exc, doc["departments"]) from None
         reporter.advance()
-        blob, input_digest = teams.encode(doc)
-        record = draw_record_text(t["commitment"], round_no, public_value, source, seed.hex(), reason,
-                                  result.strata, drawn_uscc, [int(x) for x in stratum_of[sel].tolist()],
-                                  [int(x) for x in result.tickets[sel].tolist()], doc, assigned, input_digest)
-        seal = hashlib.sha256(record).hexdigest()
-        del record
+        # the sealed record and the assignment input are formatted in a forked child while
+        # this process writes the rows: they are pure, and neither needs the other
+        with Beside(_sealed_parts, t["commitment"], round_no, public_value, source, seed.hex(), reason,
+                    result.strata, drawn_uscc, stratum_of[sel], result.tickets[sel], doc, assigned) as sealing:
+            draw_id = _next_draw_id(conn)
+            # rows go in by entity id, so the primary-key probes walk the index in order
+            # (the rank column keeps the draw order)
+            by_id = np.argsort(ids[sel], kind="stable")
+            bulk_insert(conn, "draw_entity", ("draw_id", "entity_id", "stratum", "rank", "ticket"),
+                        list(zip(repeat(draw_id), ids[sel][by_id].tolist(), stratum_of[sel][by_id].tolist(),
+                                 by_id.tolist(), [f"{tk:016x}" for tk in result.tickets[sel][by_id].tolist()])),
+                        plain=True)
+            cert_to_id = {c: int(i) for c, i in conn.execute(text("SELECT cert_no, id FROM inspector"))}
+            bulk_insert(conn, "draw_team", ("draw_id", "entity_id", "seat", "inspector_id", "role"),
+                        _team_rows(draw_id, ids[sel], assigned, [cert_to_id[o[0]] for o in doc["officers"]], by_id),
+                        plain=True)
+            conn.execute(text("INSERT INTO result (draw_id, entity_id, codes, action, remarks, state, entered_by, "
+                              "version) SELECT draw_id, entity_id, '', '', '', 'pending_entry', '', 0 FROM draw_entity "
+                              "WHERE draw_id = :d ORDER BY entity_id"), {"d": draw_id})
+            blob, input_digest, seal = sealing.result()
         if previous is not None:
             conn.execute(update(Draw.__table__).where(Draw.__table__.c.id == previous[0]).values(current=False))
-        draw_id = int(conn.execute(insert(Draw.__table__).values(
-            task_id=t["id"], round_no=round_no, public_value=public_value, source=source, seed=seed.hex(),
-            reason=reason, algorithm=sampling.ALGORITHM, current=True, drawn=len(sel), as_of=as_of,
-            assign_input=blob, seal=seal, created_at=_now(), created_by=actor)).inserted_primary_key[0])
+        conn.execute(insert(Draw.__table__).values(
+            id=draw_id, task_id=t["id"], round_no=round_no, public_value=public_value, source=source,
+            seed=seed.hex(), reason=reason, algorithm=sampling.ALGORITHM, current=True, drawn=len(sel), as_of=as_of,
+            assign_input=blob, seal=seal, created_at=_now(), created_by=actor))
         bulk_insert(conn, "draw_stratum", ("draw_id", "idx", "threshold_ticket", "threshold_id"),
                     [(draw_id, i, None if s.threshold_ticket is None else f"{s.threshold_ticket:016x}", s.threshold_id)
                      for i, s in enumerate(result.strata)])
-        # rows go in by entity id: the key and foreign-key probes then walk the indexes in
-        # order instead of jumping around a 10-million-row table (the rank column keeps the order)
-        by_id = np.argsort(ids[sel], kind="stable")
-        bulk_insert(conn, "draw_entity", ("draw_id", "entity_id", "stratum", "rank", "ticket"),
-                    list(zip([draw_id] * len(sel), ids[sel][by_id].tolist(), stratum_of[sel][by_id].tolist(),
-                             by_id.tolist(), [f"{tk:016x}" for tk in result.tickets[sel][by_id].tolist()])), plain=True)
-        cert_to_id = {c: int(i) for c, i in conn.execute(text("SELECT cert_no, id FROM inspector"))}
-        bulk_insert(conn, "draw_team", ("draw_id", "entity_id", "seat", "inspector_id", "role"),
-                    _team_rows(draw_id, ids[sel], assigned, [cert_to_id[o[0]] for o in doc["officers"]], by_id),
-                    plain=True)
-        conn.execute(text("INSERT INTO result (draw_id, entity_id, codes, action, remarks, state, entered_by, version) "
-                          "SELECT draw_id, entity_id, '', '', '', 'pending_entry', '', 0 FROM draw_entity "
-                          "WHERE draw_id = :d ORDER BY entity_id"), {"d": draw_id})
         conn.execute(update(Task.__table__).where(Task.__table__.c.id == t["id"]).values(state="drawn"))
         seq = ledger.append(conn, department_id=t["department_id"], task_id=t["id"], kind="draw",
                             body={"task_no": task_no, "round": round_no, "draw_seal": seal,
@@ -349,6 +352,26 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
     return DrawSummary(task_no=task_no, round_no=round_no, source=source, public_value=public_value,
                        seed=seed.hex(), seal=seal, drawn=len(sel), strata=result.strata, bundle_seq=seq,
                        superseded=None if previous is None else int(previous[1]))
+
+
+def _next_draw_id(conn: Connection) -> int:
+    """The id the next draw row will take; the draw's rows are written before it (the row
+    carries the seal).  The transaction holds the write lock on SQLite."""
+    if conn.dialect.name == "postgresql":
+        return int(conn.execute(text("SELECT nextval(pg_get_serial_sequence('draw', 'id'))")).scalar_one())
+    return int(conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM draw")).scalar_one())
+
+
+def _sealed_parts(commitment: str, round_no: int, public_value: str, source: str, seed_hex: str,
+                  reason: str | None, strata: list[sampling.StratumResult], drawn_uscc: list[str],
+                  drawn_stratum: np.ndarray, drawn_tickets: np.ndarray, doc: dict[str, Any],
+                  assigned: assignment.Assignment) -> tuple[bytes, str, str]:
+    """(compressed assignment input, its digest, the draw's seal)."""
+    blob, input_digest = teams.encode(doc)
+    record = draw_record_text(commitment, round_no, public_value, source, seed_hex, reason, strata, drawn_uscc,
+                              [int(x) for x in drawn_stratum.tolist()], [int(x) for x in drawn_tickets.tolist()],
+                              doc, assigned, input_digest)
+    return blob, input_digest, hashlib.sha256(record).hexdigest()
 
 
 def _team_rows(draw_id: int, entity_ids: np.ndarray, assigned: assignment.Assignment,
