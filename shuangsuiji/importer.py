@@ -335,6 +335,12 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: list
     cols = ", ".join(columns)
     if conn.dialect.name == "postgresql":
         with raw.cursor() as cur:  # type: ignore[union-attr]
+            if any(isinstance(v, bytes) for v in rows[0]):
+                # blobs (frozen populations) go as binary parameters: COPY's text format
+                # doubles them as hex (75 MB of strata: 1.31 s → 0.77 s)
+                marks = ", ".join("%b" if isinstance(v, bytes) else "%s" for v in rows[0])
+                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+                return
             with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as cp:
                 for row in rows:
                     cp.write_row(row)
