@@ -12,9 +12,9 @@ import hashlib
 import json
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from itertools import repeat
 from typing import Any
 
 import numpy as np
