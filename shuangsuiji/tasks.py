@@ -307,7 +307,8 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
         reporter.advance()
         sel = result.selected
         drawn_uscc = [u.decode() for u in usccs[sel].tolist()]
-        doc = teams.collect(conn, spec, drawn_uscc, as_of, entity_ids=ids[sel].tolist(),
+        drawn_ids, drawn_strata, drawn_tickets = ids[sel], stratum_of[sel], result.tickets[sel]
+        doc = teams.collect(conn, spec, drawn_uscc, as_of, entity_ids=drawn_ids.tolist(),
                             entity_units=None if frozen.units is None else frozen.units[sel].tolist())
         inputs, rules = teams.to_arrays(doc)
         try:
@@ -318,18 +319,18 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
         # the sealed record and the assignment input are formatted in a forked child while
         # this process writes the rows: they are pure, and neither needs the other
         with Beside(_sealed_parts, t["commitment"], round_no, public_value, source, seed.hex(), reason,
-                    result.strata, drawn_uscc, stratum_of[sel], result.tickets[sel], doc, assigned) as sealing:
+                    result.strata, drawn_uscc, drawn_strata, drawn_tickets, doc, assigned) as sealing:
             draw_id = _next_draw_id(conn)
             # rows go in by entity id, so the primary-key probes walk the index in order
             # (the rank column keeps the draw order)
-            by_id = np.argsort(ids[sel], kind="stable")
+            by_id = np.argsort(drawn_ids, kind="stable")
             bulk_insert(conn, "draw_entity", ("draw_id", "entity_id", "stratum", "rank", "ticket"),
-                        list(zip(repeat(draw_id), ids[sel][by_id].tolist(), stratum_of[sel][by_id].tolist(),
-                                 by_id.tolist(), [f"{tk:016x}" for tk in result.tickets[sel][by_id].tolist()])),
+                        list(zip(repeat(draw_id), drawn_ids[by_id].tolist(), drawn_strata[by_id].tolist(),
+                                 by_id.tolist(), [f"{tk:016x}" for tk in drawn_tickets[by_id].tolist()])),
                         plain=True)
             cert_to_id = {c: int(i) for c, i in conn.execute(text("SELECT cert_no, id FROM inspector"))}
             bulk_insert(conn, "draw_team", ("draw_id", "entity_id", "seat", "inspector_id", "role"),
-                        _team_rows(draw_id, ids[sel], assigned, [cert_to_id[o[0]] for o in doc["officers"]], by_id),
+                        _team_rows(draw_id, drawn_ids, assigned, [cert_to_id[o[0]] for o in doc["officers"]], by_id),
                         plain=True)
             conn.execute(text("INSERT INTO result (draw_id, entity_id, codes, action, remarks, state, entered_by, "
                               "version) SELECT draw_id, entity_id, '', '', '', 'pending_entry', '', 0 FROM draw_entity "
