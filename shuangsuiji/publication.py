@@ -12,13 +12,15 @@ import hashlib
 import json
 import shutil
 import tempfile
+import threading
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, text
 
 from . import bulletin, bundle, clock, gcpause, i18n, ledger, results, snapshot, verify, workdays
@@ -316,14 +318,35 @@ class VerifyResult:
     checks: list[str] = field(default_factory=list)
 
 
-def _population_bytes(path: Path) -> tuple[str, bytes | Exception]:
-    """SHA-256 of the file as stored, and its decompressed bytes or the error that stopped it."""
-    raw = path.read_bytes()
-    sha = hashlib.sha256(raw).hexdigest()
+def _population_bytes(path: Path, started: threading.Event | None = None) -> tuple[str, bytes | Exception]:
+    """SHA-256 of the file as stored, and its decompressed bytes or the error that stopped it.
+    ``started`` is set just before the inflate, which runs without the GIL."""
     try:
-        return sha, bundle.gunzip(raw)
+        raw = path.read_bytes()
+    finally:
+        if started is not None:
+            started.set()
+    try:
+        unzipped: bytes | Exception = bundle.gunzip(raw)
     except (OSError, EOFError, zlib.error) as exc:
-        return sha, exc
+        unzipped = exc
+    return hashlib.sha256(raw).hexdigest(), unzipped
+
+
+def _population_of(path: Path, early: Future[tuple[str, bytes | Exception]] | None, sha256: str,
+                   strata: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """The population file's IDs per stratum, its hash checked against the bundle's."""
+    sha, unzipped = early.result() if early is not None else _population_bytes(path)
+    del early
+    if sha != sha256:
+        raise VerificationError(detail=i18n.lazy("publish.pop_hash", file=path.name))
+    try:
+        if isinstance(unzipped, Exception):
+            raise unzipped
+        return bundle.read_population_bytes(unzipped, strata)
+    except (ValueError, OSError, EOFError, zlib.error) as exc:
+        raise VerificationError(detail=i18n.lazy("publish.bad_population", file=path.name,
+                                                 error=str(exc)[:200])) from None
 
 
 def _beside(bundle_file: Path, suffix: str) -> Path:
@@ -339,15 +362,23 @@ def _ledger_entries(chain_file: Path, bundle_bytes: bytes,
     the work."""
     chain: list[dict[str, Any]] = []
     texts: list[bytes | None] = []
-    with open(chain_file, "rb") as fh:
-        for raw in fh:
-            raw = raw.rstrip(b"\r\n")
-            if raw == bundle_bytes:
-                chain.append(data)
-                texts.append(None)
-            elif raw.strip():
+    blob = chain_file.read_bytes()
+    pos = 0
+    while pos < len(blob):
+        end = blob.find(b"\n", pos)
+        end = len(blob) if end < 0 else end
+        stop = end
+        while stop > pos and blob[stop - 1] == 0x0D:
+            stop -= 1
+        if stop - pos == len(bundle_bytes) and blob.startswith(bundle_bytes, pos):
+            chain.append(data)
+            texts.append(None)
+        else:
+            raw = blob[pos:stop]
+            if raw.strip():
                 chain.append(json.loads(raw.decode("utf-8")))
                 texts.append(raw)
+        pos = end + 1
     return chain, texts
 
 
@@ -363,9 +394,14 @@ def _verify_file(path: Path, store: Store | None, population_path: str | Path | 
                  ledger_path: str | Path | None) -> VerifyResult:
     guess = Path(population_path) if population_path else _beside(path, "-population.csv.gz")
     with ThreadPoolExecutor(1) as pool:
-        # the population file is read, hashed and unzipped while the bundle is parsed: those
+        # the population file is read, hashed and unzipped while the bundle is parsed, and its
+        # rows are split into strata while the bundle's own checks run: the inflate and numpy
         # release the GIL, the JSON parser does not
-        early = pool.submit(_population_bytes, guess) if guess != path and guess.is_file() else None
+        started = threading.Event()
+        early = pool.submit(_population_bytes, guess, started) if guess != path and guess.is_file() else None
+        if early is not None:
+            # once the JSON parser holds the GIL, a thread that still needs it waits until the parse ends
+            started.wait()
         try:
             bundle_bytes = path.read_bytes().rstrip(b"\r\n")
             data = json.loads(bundle_bytes.decode("utf-8"))
@@ -373,22 +409,13 @@ def _verify_file(path: Path, store: Store | None, population_path: str | Path | 
             raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
         if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
             raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error="format"))
-        population = None
         try:
             pop_file = Path(population_path) if population_path else path.with_name(data["population_file"]["name"])
+            population = None
             if pop_file.is_file():
-                sha, unzipped = early.result() if early is not None and pop_file == guess else _population_bytes(pop_file)
-                early = None                       # the future holds the unzipped bytes too
-                if sha != data["population_file"]["sha256"]:
-                    raise VerificationError(detail=i18n.lazy("publish.pop_hash", file=pop_file.name))
-                try:
-                    if isinstance(unzipped, Exception):
-                        raise unzipped
-                    population = bundle.read_population_bytes(unzipped, data["commit_object"]["strata"])
-                except (ValueError, OSError, EOFError, zlib.error) as exc:
-                    raise VerificationError(detail=i18n.lazy("publish.bad_population", file=pop_file.name,
-                                                             error=str(exc)[:200])) from None
-                del unzipped
+                population = pool.submit(_population_of, pop_file, early if pop_file == guess else None,
+                                         data["population_file"]["sha256"], data["commit_object"]["strata"]).result
+            early = None                       # the future holds the unzipped bytes
             report = verify.verify_bundle(data, population, text=bundle_bytes)
             del population
         except _MALFORMED as exc:

@@ -10,7 +10,7 @@ and exactly which entities had to be drawn.  Every failure names the first diffe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,10 +36,14 @@ def fail(code: str, **params: Any) -> VerificationError:
     return VerificationError(detail=i18n.lazy(code, **params))
 
 
-def verify_bundle(bundle: Mapping[str, Any], population: Mapping[str, Sequence[bytes]] | None = None,
+def verify_bundle(bundle: Mapping[str, Any],
+                  population: Mapping[str, Sequence[bytes]] | Callable[[], Mapping[str, Sequence[bytes]]] | None = None,
                   *, text: str | bytes | None = None) -> Report:
     """Check a publication bundle (as loaded from its JSON file, with its ``seal``).
 
+    ``population``: the population file's IDs per stratum, or a function returning them. The
+    function is called once every check that needs the bundle alone has passed, so that a
+    caller can read the file meanwhile.
     ``text``: the file's JSON text (or its bytes), whose seal is then checked by hashing it
     as written.
     """
@@ -57,16 +61,15 @@ def verify_bundle(bundle: Mapping[str, Any], population: Mapping[str, Sequence[b
         raise fail("verify.commitment", found=bundle["commitment"], expected=commitment)
     report.ok("verify.ok_commitment", commitment=commitment)
     strata = commit_obj["strata"]
-    if population is not None:
-        verify_population(strata, population)
-        report.population_checked = True
-        report.ok("verify.ok_population", strata=len(strata), rows=sum(s["size"] for s in strata))
     ledger_by_round = {e.get("round"): e for e in bundle.get("draw_ledger", []) if e.get("kind") == "draw"}
     for e in bundle.get("draw_ledger", []):
         ledger.verify_entry(e)
+    # a reader running beside these checks has the other core: the tickets stay in-process
+    beside = callable(population)
+    keys = []
     for d in bundle["draws"]:
         rec = d["record"]
-        verify_draw_record(rec, commitment, strata, population)
+        keys.append(check_record(rec, commitment, strata, workers=1 if beside else None))
         seal = record_seals.get(id(d))
         if seal != d["seal"]:
             seal = ledger.seal_of(rec)
@@ -75,7 +78,6 @@ def verify_bundle(bundle: Mapping[str, Any], population: Mapping[str, Sequence[b
         entry = ledger_by_round.get(rec["round"])
         if entry is None or entry.get("draw_seal") != seal:
             raise fail("verify.draw_ledger", round=rec["round"])
-        report.ok("verify.ok_draw", round=rec["round"], drawn=len(rec["drawn"]))
     currents = [d for d in bundle["draws"] if d["current"]]
     if len(currents) != 1 or currents[0] is not bundle["draws"][-1]:
         raise fail("verify.current")
@@ -85,6 +87,15 @@ def verify_bundle(bundle: Mapping[str, Any], population: Mapping[str, Sequence[b
     covered = [r["uscc"] for r in bundle["results"]]
     if len(covered) != len(drawn) or set(covered) != set(drawn):      # drawn holds no duplicate
         raise fail("verify.results_cover")
+    ids = population() if callable(population) else population
+    if ids is not None:
+        verify_population(strata, ids)
+        report.population_checked = True
+        report.ok("verify.ok_population", strata=len(strata), rows=sum(s["size"] for s in strata))
+        for d, key in zip(bundle["draws"], keys):
+            check_redraw(d["record"], key, strata, ids)
+    for d in bundle["draws"]:
+        report.ok("verify.ok_draw", round=d["record"]["round"], drawn=len(d["record"]["drawn"]))
     return report
 
 
@@ -136,6 +147,15 @@ def verify_population(strata: Sequence[Mapping[str, Any]], population: Mapping[s
 def verify_draw_record(rec: Mapping[str, Any], commitment: str, strata: Sequence[Mapping[str, Any]],
                        population: Mapping[str, Sequence[bytes]] | None) -> None:
     """Seed, tickets, inclusion proofs and quotas; the full re-draw when the population is given."""
+    key = check_record(rec, commitment, strata)
+    if population is not None:
+        check_redraw(rec, key, strata, population)
+
+
+def check_record(rec: Mapping[str, Any], commitment: str, strata: Sequence[Mapping[str, Any]], *,
+                 workers: int | None = None) -> bytes:
+    """What a draw record proves by itself: seed, tickets, inclusion proofs and quotas.
+    Returns the entity key, which :func:`check_redraw` needs."""
     if rec["commitment"] != commitment:
         raise fail("verify.rec_commitment", round=rec["round"])
     seed = sampling.derive_seed(commitment, int(rec["round"]), rec["public_value"])
@@ -150,9 +170,13 @@ def verify_draw_record(rec: Mapping[str, Any], commitment: str, strata: Sequence
         results.append(sampling.StratumResult(key=s["key"], size=s["size"], quota=s["quota"],
                                               threshold_ticket=None if tt is None else int(tt, 16),
                                               threshold_id=s["threshold_id"]))
-    _check_drawn(rec["drawn"], key, results)
-    if population is None:
-        return
+    _check_drawn(rec["drawn"], key, results, workers)
+    return key
+
+
+def check_redraw(rec: Mapping[str, Any], key: bytes, strata: Sequence[Mapping[str, Any]],
+                 population: Mapping[str, Sequence[bytes]]) -> None:
+    """The whole draw again from the population: exactly the recorded entities, in order."""
     parts = [np.asarray(population[s["key"]], dtype="S18") for s in strata]
     arr = np.concatenate(parts) if parts else np.zeros(0, "S18")
     codes = np.repeat(np.arange(len(strata), dtype=np.int32), [len(p) for p in parts])
@@ -166,7 +190,8 @@ def verify_draw_record(rec: Mapping[str, Any], commitment: str, strata: Sequence
                    found=found[first] if first < len(found) else "—")
 
 
-def _check_drawn(drawn: Sequence[Mapping[str, Any]], key: bytes, results: Sequence[sampling.StratumResult]) -> None:
+def _check_drawn(drawn: Sequence[Mapping[str, Any]], key: bytes, results: Sequence[sampling.StratumResult],
+                 workers: int | None = None) -> None:
     """Each drawn entity once, its ticket, its inclusion proof; the count per stratum.
 
     Vectorised over all drawn entities; the first entity (in drawing order) that fails is
@@ -178,12 +203,14 @@ def _check_drawn(drawn: Sequence[Mapping[str, Any]], key: bytes, results: Sequen
     if len(strata) and (strata.min() < 0 or strata.max() >= len(results)):
         raise IndexError("stratum index out of range")
     recorded = [x["ticket"] for x in drawn]
-    computed = sampling.tickets(key, arr)
-    hexed = [f"{t:016x}" for t in computed.tolist()]
-    _, first = np.unique(arr, return_index=True)
-    dup = np.ones(len(arr), bool)
-    dup[first] = False
-    bad_ticket = np.array([a != b for a, b in zip(hexed, recorded)], dtype=bool)
+    computed = sampling.tickets(key, arr, workers=workers)
+    hexed = _hex16(computed)
+    dup = np.zeros(len(arr), bool)
+    if len(set(usccs)) != len(usccs):
+        _, first = np.unique(arr, return_index=True)
+        dup[:] = True
+        dup[first] = False
+    bad_ticket = _differing(recorded, hexed)
     thr_t = np.array([0 if r.threshold_ticket is None else r.threshold_ticket for r in results], np.uint64)
     thr_id = np.array([(r.threshold_id or "").encode("ascii") for r in results] or [b""])
     live = np.array([r.quota > 0 and r.threshold_ticket is not None and r.threshold_id is not None
@@ -197,12 +224,44 @@ def _check_drawn(drawn: Sequence[Mapping[str, Any]], key: bytes, results: Sequen
         if dup[i]:
             raise fail("verify.duplicate", uscc=u)
         if bad_ticket[i]:
-            raise fail("verify.ticket", uscc=u, found=recorded[i], expected=hexed[i])
+            raise fail("verify.ticket", uscc=u, found=recorded[i], expected=hexed[i].decode())
         raise fail("verify.not_included", uscc=u, key=results[int(strata[i])].key)
     per_stratum = np.bincount(strata, minlength=len(results)) if len(results) else np.zeros(0, np.int64)
     for i, s in enumerate(results):
         if int(per_stratum[i]) != s.quota:
             raise fail("verify.quota", key=s.key, found=int(per_stratum[i]), expected=s.quota)
+
+
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", np.uint8)
+
+
+def _hex16(values: np.ndarray) -> np.ndarray:
+    """Each uint64 as its 16 lowercase hex digits (the record's ticket format), an ``S16`` array.
+
+    >>> _hex16(np.array([255, 2**64 - 1], np.uint64)).tolist()
+    [b'00000000000000ff', b'ffffffffffffffff']
+    """
+    octets = np.asarray(values, np.uint64).astype(">u8").view(np.uint8).reshape(-1, 8)
+    out = np.empty((len(octets), 16), np.uint8)
+    out[:, 0::2] = _HEX_DIGITS[octets >> 4]
+    out[:, 1::2] = _HEX_DIGITS[octets & 15]
+    return out.view("S16").ravel()
+
+
+def _differing(recorded: Sequence[object], hexed: np.ndarray) -> np.ndarray:
+    """Where a recorded value is not exactly the computed hex text.
+
+    >>> _differing(["00ff", "0x0f", 15, "0f"], np.array([b"00ff", b"000f", b"000f", b"000f"])).tolist()
+    [False, True, True, True]
+    """
+    if all(type(x) is str for x in recorded):
+        joined = "".join(recorded)    # type: ignore[arg-type]
+        width = hexed.dtype.itemsize
+        if joined.isascii() and len(joined) == width * len(recorded) and \
+                (np.fromiter(map(len, recorded), np.int64, len(recorded)) == width).all():    # type: ignore[arg-type]
+            # hex digits hold no NUL, so equal S values are equal bytes
+            return np.frombuffer(joined.encode("ascii"), f"S{width}") != hexed
+    return np.array([type(a) is not str or a != b for a, b in zip(recorded, hexed.astype("U").tolist())], dtype=bool)
 
 
 def verify_teams(rec: Mapping[str, Any], doc: Mapping[str, Any]) -> None:

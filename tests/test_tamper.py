@@ -339,6 +339,59 @@ def test_malformed_but_resealed_bundle(published: Cycle, key: str, value: object
     assert code == 1 and "Traceback" not in out and "internal error" not in out
 
 
+def _resealed(c: Cycle, edit: object) -> None:
+    """The bundle edited by ``edit(doc)`` and sealed again, as a forger with no access to the ledger would."""
+    from shuangsuiji import ledger
+
+    doc = json.loads(c.bundle.read_text(encoding="utf-8"))
+    edit(doc)  # type: ignore[operator]
+    doc["seal"] = ledger.seal_of(doc)
+    c.bundle.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("ticket", ["other-value", "upper-case", "number", "too-long", "too-short", "null"])
+def test_resealed_bundle_with_a_changed_ticket(published: Cycle, ticket: str) -> None:
+    """The ticket check names the entity whatever the forged ticket's type or length."""
+    doc = json.loads(published.bundle.read_text(encoding="utf-8"))
+    row = len(doc["draws"][-1]["record"]["drawn"]) // 2
+    original = doc["draws"][-1]["record"]["drawn"][row]
+    t = original["ticket"]
+    forged = {"other-value": f"{int(t, 16) ^ 1:016x}", "upper-case": t.upper() if t.upper() != t else "A" + t[1:],
+              "number": int(t, 16) % 10**6, "too-long": t + "0", "too-short": t[1:], "null": None}[ticket]
+
+    def edit(d: dict) -> None:
+        d["draws"][-1]["record"]["drawn"][row]["ticket"] = forged
+    _resealed(published, edit)
+    with pytest.raises(VerificationError) as info:
+        publication.verify_file(published.bundle)
+    for lang, word in (("en", "ticket"), ("zh", "签号")):
+        assert original["uscc"] in info.value.message(lang) and word in info.value.message(lang)
+
+
+def test_resealed_bundle_with_an_entity_drawn_twice(published: Cycle) -> None:
+    def edit(d: dict) -> None:
+        drawn = d["draws"][-1]["record"]["drawn"]
+        drawn[-1] = dict(drawn[0])
+    _resealed(published, edit)
+    first = published.drawn[0]
+    with pytest.raises(VerificationError) as info:
+        publication.verify_file(published.bundle)
+    assert first in info.value.message("en") and "twice" in info.value.message("en")
+
+
+def test_ledger_file_with_crlf_line_ends_and_blank_lines_verifies(published: Cycle) -> None:
+    """The ledger file is read a line at a time whatever its line ends; blank lines are no entries."""
+    path = _ledger_file(published)
+    lines = path.read_bytes().rstrip(b"\n").split(b"\n")
+    path.write_bytes(b"\r\n".join(lines[:1] + [b""] + lines[1:]) + b"\r\n\r\n")
+    checks = publication.verify_file(published.bundle).checks
+    assert any("3" in c and ("台账" in c or "ledger" in c) for c in checks), checks
+    lines[0] = lines[0].replace(b'"kind":"draw"', b'"kind":"drew"')
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    with pytest.raises(VerificationError):
+        publication.verify_file(published.bundle)
+
+
 _settings = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
