@@ -45,17 +45,20 @@ def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date
         dept_ids[name] = int(row[0])
     code = {name: i for i, name in enumerate(departments)}
     units = {int(i): n for i, n in conn.execute(text("SELECT id, name FROM unit"))}
-    ent_unit: dict[str, str] = {}
-    ent_id: dict[str, int] = {}
     if entity_ids is not None and entity_units is not None:
-        found: Any = zip(drawn_uscc, entity_ids, [None if x < 0 else x for x in entity_units])
-    elif entity_ids is not None:
-        found = rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "id", sorted(entity_ids))
+        uscc_of = dict(zip(entity_ids, drawn_uscc))
+        # a few hundred distinct units: each name is looked up once
+        distinct, which = np.unique(np.asarray(entity_units, dtype=np.int64), return_inverse=True)
+        names = np.array([units.get(x, "") if x >= 0 else "" for x in distinct.tolist()] or [""], dtype=object)
+        unit_names = names[which.ravel()].tolist() if len(drawn_uscc) else []
     else:
-        found = rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "uscc", drawn_uscc)
-    for u, i, unit in found:
-        ent_id[u] = int(i)
-        ent_unit[u] = units.get(unit, "") if unit is not None else ""
+        if entity_ids is not None:
+            found = rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "id", sorted(entity_ids))
+        else:
+            found = rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "uscc", drawn_uscc)
+        ent_unit = {u: units.get(unit, "") if unit is not None else "" for u, _, unit in found}
+        uscc_of = {int(i): u for u, i, _ in found}
+        unit_names = [ent_unit.get(u, "") for u in drawn_uscc]
     officers = []
     cert_of: dict[int, str] = {}
     for iid, cert, name, dept, unit, quals, status, cap, expert in conn.execute(text(
@@ -67,8 +70,7 @@ def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date
                          UNLIMITED if cap is None else int(cap), bool(expert), status == "on_duty",
                          sorted(q for q in (quals or "").split(";") if q)])
     officers.sort(key=lambda o: o[0].encode())
-    drawn_ids = set(ent_id.values())
-    uscc_of = {v: k for k, v in ent_id.items()}
+    drawn_ids = uscc_of.keys()
     conflicts = sorted({(cert_of[i], uscc_of[e]) for i, e, vf, vt in fetch_rows(
         conn, "SELECT inspector_id, entity_id, valid_from, valid_to FROM conflict")
         if e in drawn_ids and i in cert_of and _valid(vf, vt, as_of)})
@@ -93,7 +95,7 @@ def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date
         "rules": {"mode": spec.mode, "rotation": spec.rotation,
                   "seats": [{"department": code[s.department], "seats": s.k, "qualification": s.qualification,
                              "cross_unit": s.cross_unit, "experts": s.experts} for s in spec.seats]},
-        "entities": [[u, ent_unit.get(u, "")] for u in drawn_uscc],
+        "entities": [[u, n] for u, n in zip(drawn_uscc, unit_names)],
         "officers": officers,
         "conflicts": [list(p) for p in conflicts],
         "previous": [list(p) for p in sorted(set(previous))],

@@ -124,6 +124,30 @@ def test_a_draw_uses_the_units_frozen_with_the_population(store: Store, tmp_path
     assert len(got) == 25 and got == {u: frozen[u] for u in got} and all(now[u] != got[u] for u in got)
 
 
+def test_units_given_with_the_entities_build_the_same_assignment_input(store: Store, tmp_path: Path) -> None:
+    """The units passed in (as frozen; -1 for none) give the document the registry gives."""
+    from datetime import date
+
+    from shuangsuiji import teams
+
+    setup_registry(store, tmp_path)
+    with store.atomic() as conn:
+        conn.execute(text("UPDATE entity SET unit_id = NULL WHERE id % 4 = 1"))
+    rows = q(store, "SELECT uscc, id, coalesce(unit_id, -1) FROM entity WHERE status = 'active' ORDER BY uscc DESC")
+    assert any(r[2] == -1 for r in rows) and any(r[2] >= 0 for r in rows)
+    usccs, ids, units = [r[0] for r in rows], [int(r[1]) for r in rows], [int(r[2]) for r in rows]
+    sp = tasks.parse_spec(spec())
+    conn = store.read()
+    try:
+        given_units = teams.collect(conn, sp, usccs, date(2026, 11, 1), entity_ids=ids, entity_units=units)
+        from_registry = teams.collect(conn, sp, usccs, date(2026, 11, 1), entity_ids=ids)
+        by_uscc = teams.collect(conn, sp, usccs, date(2026, 11, 1))
+    finally:
+        conn.rollback()
+    assert given_units == from_registry == by_uscc
+    assert {u for _, u in given_units["entities"]} >= {"", "第0监管所"}
+
+
 def test_a_task_frozen_before_migration_0006_reads_units_at_the_draw(store: Store, tmp_path: Path) -> None:
     from alembic import command
 
