@@ -181,7 +181,7 @@ def check_redraw(rec: Mapping[str, Any], key: bytes, strata: Sequence[Mapping[st
     arr = np.concatenate(parts) if parts else np.zeros(0, "S18")
     codes = np.repeat(np.arange(len(strata), dtype=np.int32), [len(p) for p in parts])
     redo = sampling.select(arr, codes, [s["key"] for s in strata], [s["quota"] for s in strata], key)
-    expected = [arr[i].decode() for i in redo.selected.tolist()]
+    expected = [x.decode() for x in arr[redo.selected].tolist()]
     found = [x["uscc"] for x in rec["drawn"]]
     if expected != found:
         first = next((i for i, (a, b) in enumerate(zip(expected, found)) if a != b), min(len(expected), len(found)))
