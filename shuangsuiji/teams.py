@@ -49,8 +49,8 @@ def collect(conn: Connection, spec: TaskSpec, drawn_uscc: list[str], as_of: date
         uscc_of = dict(zip(entity_ids, drawn_uscc))
         # a few hundred distinct units: each name is looked up once
         distinct, which = np.unique(np.asarray(entity_units, dtype=np.int64), return_inverse=True)
-        names = np.array([units.get(x, "") if x >= 0 else "" for x in distinct.tolist()] or [""], dtype=object)
-        unit_names = names[which.ravel()].tolist() if len(drawn_uscc) else []
+        names = np.array([units.get(x, "") if x >= 0 else "" for x in distinct.tolist()], dtype=object)
+        unit_names = names[which.ravel()].tolist()
     else:
         if entity_ids is not None:
             found = rows_where_in(conn, "SELECT uscc, id, unit_id FROM entity", "id", sorted(entity_ids))
