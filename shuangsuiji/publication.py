@@ -16,6 +16,7 @@ import threading
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, text
 
-from . import bulletin, bundle, clock, gcpause, i18n, ledger, results, snapshot, verify, workdays
+from . import bulletin, bundle, clock, gcpause, i18n, ledger, population_reader, results, snapshot, verify, workdays
 from .errors import StateError, VerificationError
 from .estimate import estimate
 from .importer import bulk_insert
@@ -349,6 +350,33 @@ def _population_of(path: Path, early: Future[tuple[str, bytes | Exception]] | No
                                                  error=str(exc)[:200])) from None
 
 
+def _checked_population(path: Path, sha256: str, sha: str, ids: dict[str, np.ndarray] | str) -> dict[str, np.ndarray]:
+    """What a forked reader found, judged as :func:`_population_of` judges the file."""
+    if sha != sha256:
+        raise VerificationError(detail=i18n.lazy("publish.pop_hash", file=path.name))
+    if isinstance(ids, str):
+        raise VerificationError(detail=i18n.lazy("publish.bad_population", file=path.name, error=ids))
+    return ids
+
+
+def _chain_checks(chain_file: Path, bundle_bytes: bytes, data: dict[str, Any]) -> list[str]:
+    """The ledger file beside a bundle whose seal has been checked: the chain is whole and
+    holds the bundle.  No file, no check."""
+    if not chain_file.is_file():
+        return []
+    try:
+        chain, lines = _ledger_entries(chain_file, bundle_bytes, data)
+        ledger.verify_chain(chain, texts=lines, sealed=[data])   # verify_bundle checked its seal
+        del lines
+        mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
+    except _MALFORMED as exc:
+        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=chain_file.name,
+                                                 error=repr(exc)[:200])) from None
+    if mine is None or mine["seal"] != data["seal"]:
+        raise VerificationError(detail=i18n.lazy("publish.not_in_chain", seq=data["seq"]))
+    return [i18n.text("publish.ok_chain", n=len(chain))]
+
+
 def _beside(bundle_file: Path, suffix: str) -> Path:
     """The file published with a bundle: ``T-bundle.json`` → ``T{suffix}``."""
     return bundle_file.with_name(bundle_file.name.replace("-bundle.json", suffix))
@@ -393,50 +421,71 @@ def verify_file(bundle_path: str | Path, *, store: Store | None = None,
 def _verify_file(path: Path, store: Store | None, population_path: str | Path | None,
                  ledger_path: str | Path | None) -> VerifyResult:
     guess = Path(population_path) if population_path else _beside(path, "-population.csv.gz")
-    with ThreadPoolExecutor(1) as pool:
-        # the population file is read, hashed and unzipped while the bundle is parsed, and its
-        # rows are split into strata while the bundle's own checks run: the inflate and numpy
-        # release the GIL, the JSON parser does not
-        started = threading.Event()
-        early = pool.submit(_population_bytes, guess, started) if guess != path and guess.is_file() else None
-        if early is not None:
-            # once the JSON parser holds the GIL, a thread that still needs it waits until the parse ends
-            started.wait()
-        try:
-            bundle_bytes = path.read_bytes().rstrip(b"\r\n")
-            data = json.loads(bundle_bytes.decode("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
-        if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
-            raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error="format"))
-        try:
-            pop_file = Path(population_path) if population_path else path.with_name(data["population_file"]["name"])
-            population = None
-            if pop_file.is_file():
-                population = pool.submit(_population_of, pop_file, early if pop_file == guess else None,
-                                         data["population_file"]["sha256"], data["commit_object"]["strata"]).result
-            early = None                       # the future holds the unzipped bytes
-            report = verify.verify_bundle(data, population, text=bundle_bytes)
-            del population
-        except _MALFORMED as exc:
-            raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name,
-                                                     error=repr(exc)[:200])) from None
+    try:
+        bundle_bytes = path.read_bytes().rstrip(b"\r\n")
+        text = bundle_bytes.decode("utf-8")
+    except (OSError, ValueError) as exc:
+        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
+    beside = guess != path and guess.is_file()
+    # the population file is read and split into strata by a forked worker while the bundle is
+    # parsed (the JSON parser holds the GIL throughout); failing that, it is read, hashed and
+    # unzipped by a thread meanwhile (the inflate runs without the GIL) and split afterwards
+    forked = population_reader.Reader.start(guess, population_reader.leading_strata(text)) if beside else None
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            started = threading.Event()
+            early = pool.submit(_population_bytes, guess, started) if beside and forked is None else None
+            if early is not None:
+                # once the JSON parser holds the GIL, a thread that still needs it waits until the parse ends
+                started.wait()
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
+            del text
+            if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
+                raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error="format"))
+            chain_file = Path(ledger_path) if ledger_path else _beside(path, "-ledger.jsonl")
+            chain: list[list[str] | VerificationError] = []
+            try:
+                pop_file = Path(population_path) if population_path else path.with_name(data["population_file"]["name"])
+                sha256, strata = data["population_file"]["sha256"], data["commit_object"]["strata"]
+                population = None
+                if pop_file.is_file():
+                    got = forked.result(strata) if forked is not None and pop_file == guess else None
+                    if got is not None and got[0] == sha256 and not isinstance(got[1], str):
+                        # read during the parse: the re-draw's hashing can begin beside the bundle's checks
+                        population = got[1]
+                    elif got is not None:
+                        population = partial(_checked_population, pop_file, sha256, *got)
+                    else:
+                        reading = pool.submit(_population_of, pop_file, early if pop_file == guess else None,
+                                              sha256, strata)
+
+                        def population() -> dict[str, np.ndarray]:
+                            # the bundle's own checks have passed: the ledger file is checked while
+                            # the population is still being split, its verdict given after the bundle's
+                            try:
+                                chain.append(_chain_checks(chain_file, bundle_bytes, data))
+                            except VerificationError as exc:
+                                chain.append(exc)
+                            return reading.result()
+                early = None                       # the future holds the unzipped bytes
+                report = verify.verify_bundle(data, population, text=bundle_bytes)
+                del population
+            except _MALFORMED as exc:
+                raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name,
+                                                         error=repr(exc)[:200])) from None
+    finally:
+        if forked is not None:
+            forked.cancel()
     out = VerifyResult(checks=list(report.checks))
     if not report.population_checked:
         out.checks.append(i18n.text("publish.no_population"))
-    chain_file = Path(ledger_path) if ledger_path else _beside(path, "-ledger.jsonl")
-    if chain_file.is_file():
-        try:
-            chain, lines = _ledger_entries(chain_file, bundle_bytes, data)
-            ledger.verify_chain(chain, texts=lines, sealed=[data])   # verify_bundle checked its seal
-            del lines
-            mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
-        except _MALFORMED as exc:
-            raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=chain_file.name,
-                                                     error=repr(exc)[:200])) from None
-        if mine is None or mine["seal"] != data["seal"]:
-            raise VerificationError(detail=i18n.lazy("publish.not_in_chain", seq=data["seq"]))
-        out.checks.append(i18n.text("publish.ok_chain", n=len(chain)))
+    verdict = chain[0] if chain else _chain_checks(chain_file, bundle_bytes, data)
+    if isinstance(verdict, VerificationError):
+        raise verdict
+    out.checks += verdict
     if store is not None:
         out.checks += audit_task(store, data["task"]["task_no"], bundle_data=data)
     return out

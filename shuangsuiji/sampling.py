@@ -37,7 +37,8 @@ __all__ = [
     "TicketWorkerError",
     "StratumSummary", "StratumResult", "DrawResult",
     "parse_ratio", "format_ratio", "quota", "canonical_json", "population_digest",
-    "commitment", "normalise_public_value", "derive_seed", "subkey", "tickets",
+    "commitment", "normalise_public_value", "derive_seed", "subkey", "tickets", "start_tickets",
+    "PendingTickets",
     "stratum_sizes", "summarise", "select", "is_drawn", "id_array",
 ]
 
@@ -683,34 +684,69 @@ def tickets(key: bytes, ids: np.ndarray, *, workers: int | None = None) -> np.nd
                     workers)
 
 
+def start_tickets(key: bytes, ids: np.ndarray, *, workers: int | None = None) -> PendingTickets:
+    """:func:`tickets`, begun in forked workers now and finished by :meth:`PendingTickets.result`,
+    so that this process can do other work while they hash (``workers=None``: the forked
+    workers are one fewer than the cores; this process takes its share in ``result``).
+
+    >>> pending = start_tickets(bytes(32), [b"A", b"B"])
+    >>> pending.result().tolist() == tickets(bytes(32), [b"A", b"B"]).tolist()
+    True
+    """
+    return PendingTickets(_as_key(key, "key"), _as_ids(ids, check=not isinstance(ids, np.ndarray)), workers)
+
+
 def _tickets(key: bytes, arr: np.ndarray, workers: int | None) -> np.ndarray:
-    n = len(arr)
-    procs = _worker_count(workers, n)
-    if procs <= 1:
-        out = np.empty(n, np.uint64)
-        _hash_range(key, arr, out, 0, n)
-        return out
-    out = np.frombuffer(mmap.mmap(-1, n * 8), dtype=np.uint64)
-    block = max(1, min(_SCHED_BLOCK, -(-n // (procs * 4))))
-    ctx = multiprocessing.get_context("fork")
-    claimed = ctx.Value("q", procs)
-    children = [ctx.Process(target=_hash_worker, args=(key, arr, out, claimed, block, i),
-                            daemon=True) for i in range(1, procs)]
-    try:
-        for p in children:
-            p.start()
-        _hash_worker(key, arr, out, claimed, block, 0)
-        for p in children:
-            p.join()
-    finally:
-        for p in children:
+    return PendingTickets(key, arr, workers).result()
+
+
+class PendingTickets:
+    """Tickets of ``arr`` under way: block 0 is left to this process, the forked workers
+    start at blocks 1, 2 … and every worker then claims the next free block."""
+
+    def __init__(self, key: bytes, arr: np.ndarray, workers: int | None) -> None:
+        self._key, self._arr = key, arr
+        n = len(arr)
+        procs = _worker_count(workers, n)
+        self._children: list[multiprocessing.process.BaseProcess] = []
+        if procs <= 1:
+            self._out, self._claimed, self._block = np.empty(n, np.uint64), None, max(n, 1)
+            return
+        self._out = np.frombuffer(mmap.mmap(-1, n * 8), dtype=np.uint64)
+        self._block = max(1, min(_SCHED_BLOCK, -(-n // (procs * 4))))
+        ctx = multiprocessing.get_context("fork")
+        self._claimed = ctx.Value("q", procs)
+        self._children = [ctx.Process(target=_hash_worker, args=(key, arr, self._out, self._claimed, self._block, i),
+                                      daemon=True) for i in range(1, procs)]
+        try:
+            for p in self._children:
+                p.start()
+        except BaseException:
+            self.cancel()
+            raise
+
+    def result(self) -> np.ndarray:
+        """Hash this process's share, wait for the workers; a worker that died is an error."""
+        try:
+            if self._claimed is None:
+                _hash_range(self._key, self._arr, self._out, 0, len(self._arr))
+                return self._out
+            _hash_worker(self._key, self._arr, self._out, self._claimed, self._block, 0)
+            for p in self._children:
+                p.join()
+        finally:
+            self.cancel()
+        for p in self._children:
+            if p.exitcode != 0:
+                raise TicketWorkerError(exitcode=p.exitcode)
+        return self._out
+
+    def cancel(self) -> None:
+        """Stop workers still running (a check failed before their tickets were needed)."""
+        for p in self._children:
             if p.is_alive():
                 p.terminate()
                 p.join()
-    for p in children:
-        if p.exitcode != 0:
-            raise TicketWorkerError(exitcode=p.exitcode)
-    return out
 
 
 def _hash_worker(key: bytes, arr: np.ndarray, out: np.ndarray, claimed: Synchronized,

@@ -54,22 +54,35 @@ def verify_bundle(bundle: Mapping[str, Any],
     if not as_written:
         ledger.verify_entry(dict(bundle))
     report.ok("verify.ok_seal", seal=bundle["seal"])
-    record_seals = _record_seals(bundle, text) if as_written and text is not None else {}
     commit_obj = bundle["commit_object"]
     commitment = hashlib.sha256(sampling.canonical_json(commit_obj)).hexdigest()
     if commitment != bundle["commitment"]:
         raise fail("verify.commitment", found=bundle["commitment"], expected=commitment)
     report.ok("verify.ok_commitment", commitment=commitment)
     strata = commit_obj["strata"]
+    ids = None if callable(population) else population
+    early = _early_hashing(bundle, strata, ids) if ids is not None else None
+    try:
+        return _verify_bundle(bundle, population, ids, early, text, as_written, commitment, strata, report)
+    finally:
+        if early is not None:
+            early.tickets.cancel()
+
+
+def _verify_bundle(bundle: Mapping[str, Any], population: Any, ids: Mapping[str, Sequence[bytes]] | None,
+                   early: _Hashing | None,
+                   text: bytes | None, as_written: bool, commitment: str, strata: Sequence[Mapping[str, Any]],
+                   report: Report) -> Report:
+    record_seals = _record_seals(bundle, text) if as_written and text is not None else {}
     ledger_by_round = {e.get("round"): e for e in bundle.get("draw_ledger", []) if e.get("kind") == "draw"}
     for e in bundle.get("draw_ledger", []):
         ledger.verify_entry(e)
-    # a reader running beside these checks has the other core: the tickets stay in-process
-    beside = callable(population)
+    # with a population, the other core reads it or hashes its tickets: these stay in-process
+    workers = None if population is None else 1
     keys = []
     for d in bundle["draws"]:
         rec = d["record"]
-        keys.append(check_record(rec, commitment, strata, workers=1 if beside else None))
+        keys.append(check_record(rec, commitment, strata, workers=workers))
         seal = record_seals.get(id(d))
         if seal != d["seal"]:
             seal = ledger.seal_of(rec)
@@ -87,16 +100,61 @@ def verify_bundle(bundle: Mapping[str, Any],
     covered = [r["uscc"] for r in bundle["results"]]
     if len(covered) != len(drawn) or set(covered) != set(drawn):      # drawn holds no duplicate
         raise fail("verify.results_cover")
-    ids = population() if callable(population) else population
+    if callable(population):
+        ids = population()
     if ids is not None:
-        verify_population(strata, ids)
-        report.population_checked = True
-        report.ok("verify.ok_population", strata=len(strata), rows=sum(s["size"] for s in strata))
-        for d, key in zip(bundle["draws"], keys):
-            check_redraw(d["record"], key, strata, ids)
+        if early is not None and (not keys or early.key != keys[0]):
+            early.tickets.cancel()
+            early = None
+        if early is None and keys:
+            # the first round's tickets are hashed in forked workers while the digests are checked
+            early = _hashing(keys[0], strata, ids)
+        try:
+            verify_population(strata, ids)
+            report.population_checked = True
+            report.ok("verify.ok_population", strata=len(strata), rows=sum(s["size"] for s in strata))
+            for i, (d, key) in enumerate(zip(bundle["draws"], keys)):
+                if early is None:
+                    check_redraw(d["record"], key, strata, ids)
+                else:
+                    # tickets hashed early are used only now, the population matching the commitment
+                    _redraw(d["record"], key, strata, early.ids, early.codes,
+                            tickets=early.tickets.result() if i == 0 else None)
+        finally:
+            if early is not None:
+                early.tickets.cancel()
     for d in bundle["draws"]:
         report.ok("verify.ok_draw", round=d["record"]["round"], drawn=len(d["record"]["drawn"]))
     return report
+
+
+@dataclass
+class _Hashing:
+    """The first round's re-draw tickets, begun in forked workers before the checks that
+    make them usable: they are used once the round's key and the population are confirmed."""
+
+    key: bytes
+    ids: np.ndarray
+    codes: np.ndarray
+    tickets: sampling.PendingTickets
+
+
+def _hashing(key: bytes, strata: Sequence[Mapping[str, Any]],
+             population: Mapping[str, Sequence[bytes]]) -> _Hashing | None:
+    stacked = _stacked(strata, population)
+    return None if stacked is None else _Hashing(key, *stacked, sampling.start_tickets(key, stacked[0]))
+
+
+def _early_hashing(bundle: Mapping[str, Any], strata: Sequence[Mapping[str, Any]],
+                   population: Mapping[str, Sequence[bytes]]) -> _Hashing | None:
+    """:func:`_hashing` under the key the first record states, before any check of it."""
+    try:
+        rec = bundle["draws"][0]["record"]
+        key = sampling.subkey(sampling.derive_seed(bundle["commitment"], int(rec["round"]), rec["public_value"]),
+                              "entity")
+    except (KeyError, IndexError, TypeError, ValueError, sampling.DrawInputError):
+        return None
+    return _hashing(key, strata, population)
 
 
 def _record_seals(bundle: Mapping[str, Any], data: bytes) -> dict[int, str]:
@@ -177,10 +235,29 @@ def check_record(rec: Mapping[str, Any], commitment: str, strata: Sequence[Mappi
 def check_redraw(rec: Mapping[str, Any], key: bytes, strata: Sequence[Mapping[str, Any]],
                  population: Mapping[str, Sequence[bytes]]) -> None:
     """The whole draw again from the population: exactly the recorded entities, in order."""
+    _redraw(rec, key, strata, *_stack(strata, population))
+
+
+def _stack(strata: Sequence[Mapping[str, Any]], population: Mapping[str, Sequence[bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    """The population's IDs, stratum after stratum in commitment order, and each row's stratum."""
     parts = [np.asarray(population[s["key"]], dtype="S18") for s in strata]
     arr = np.concatenate(parts) if parts else np.zeros(0, "S18")
-    codes = np.repeat(np.arange(len(strata), dtype=np.int32), [len(p) for p in parts])
-    redo = sampling.select(arr, codes, [s["key"] for s in strata], [s["quota"] for s in strata], key)
+    return arr, np.repeat(np.arange(len(strata), dtype=np.int32), [len(p) for p in parts])
+
+
+def _stacked(strata: Sequence[Mapping[str, Any]],
+             population: Mapping[str, Sequence[bytes]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_stack` ahead of the population checks, or None for a population they will refuse."""
+    try:
+        return _stack(strata, population)
+    except (KeyError, TypeError, ValueError, UnicodeError):
+        return None
+
+
+def _redraw(rec: Mapping[str, Any], key: bytes, strata: Sequence[Mapping[str, Any]], arr: np.ndarray,
+            codes: np.ndarray, *, tickets: np.ndarray | None = None) -> None:
+    redo = sampling.select(arr, codes, [s["key"] for s in strata], [s["quota"] for s in strata], key,
+                           tickets=tickets)
     expected = [x.decode() for x in arr[redo.selected].tolist()]
     found = [x["uscc"] for x in rec["drawn"]]
     if expected != found:

@@ -637,3 +637,20 @@ def test_id_check_accepts_exactly_the_valid_rows(rows: list[bytes]) -> None:
         assert err.value.params["row"] == bad[0]
     else:
         sampling._check_ids(arr)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(entity_ids, min_size=0, max_size=300, unique=True), keys32, st.integers(1, 3))
+def test_tickets_begun_early_equal_tickets(ids, key, workers) -> None:
+    arr = np.array(ids, dtype="S18") if ids else np.empty(0, "S18")
+    pending = sampling.start_tickets(key, arr, workers=workers)
+    assert np.array_equal(pending.result(), sampling.tickets(key, arr, workers=1))
+
+
+def test_cancelled_tickets_stop_their_workers() -> None:
+    arr = np.char.add(b"91330102", np.char.zfill(np.arange(2_000_000).astype("S10"), 10)).astype("S18")
+    pending = sampling.start_tickets(bytes(32), arr, workers=2)
+    workers = list(pending._children)
+    assert workers and all(p.is_alive() for p in workers)
+    pending.cancel()
+    assert not any(p.is_alive() for p in workers)

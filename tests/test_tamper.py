@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from shuangsuiji import importer, publication, results, tasks
+from shuangsuiji import importer, population_reader, publication, results, sampling, tasks
 from shuangsuiji.errors import VerificationError
 from shuangsuiji.store import Store
 from shuangsuiji_cli.main import cli
@@ -255,16 +255,95 @@ def published(tmp_path: Path) -> Iterator[Cycle]:
         yield run_cycle(store, tmp_path)
 
 
+@dataclass
+class ReadPath:
+    name: str
+    used: list[bool]                  # per verify: whether a forked reader's result was used
+
+    def check(self) -> None:
+        """The forked reader was used for every verification, or never was."""
+        assert self.used and all(self.used) if self.name == "forked" else not any(self.used), self.used
+
+
+@pytest.fixture(params=["forked", "in-process"])
+def read_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> ReadPath:
+    """How ``verify`` reads the population file: by a forked worker during the parse (a
+    bundle laid out as published), or in this process afterwards (a bundle laid out
+    otherwise, or no fork).  ``PARALLEL_MIN`` is lowered so that the re-draw's tickets are
+    hashed by forked workers beside the checks, as at scale."""
+    monkeypatch.setattr(sampling, "PARALLEL_MIN", 2)
+    path = ReadPath(request.param, [])
+    real = population_reader.Reader.result
+
+    def spy(self: population_reader.Reader, strata: list[dict[str, object]]) -> object:
+        out = real(self, strata)
+        path.used.append(out is not None)
+        return out
+
+    monkeypatch.setattr(population_reader.Reader, "result", spy)
+    if request.param == "in-process":
+        monkeypatch.setattr(population_reader, "leading_strata", lambda text: None)
+    return path
+
+
+def _write_bundle(path: Path, doc: dict[str, object]) -> None:
+    """A hand-resealed bundle, laid out as published (keys sorted, no spaces)."""
+    path.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+
+
 def verify_cli(bundle: Path, *extra: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["--lang", "en", "verify", str(bundle), *extra])
     return result.exit_code, result.output
 
 
-def test_untouched_files_verify_by_cli(published: Cycle) -> None:
+def test_untouched_files_verify_by_cli(published: Cycle, read_path: ReadPath) -> None:
     code, out = verify_cli(published.bundle)
     assert code == 0, out
+    assert "population file matches" in out and "round 2 re-derived" in out and "ledger" in out
     code, out = verify_cli(published.bundle, "--db", published.store.url)
     assert code == 0, out
+    read_path.check()
+
+
+def test_a_decoy_commit_object_ahead_of_the_real_one_is_not_trusted(published: Cycle) -> None:
+    """The forked reader splits the population by the strata found at the start of the text;
+    a hand-made file may put other ones there (JSON keeps the last of a repeated key), and
+    its result is then set aside, never mixed into the verdict."""
+    used: list[object] = []
+    real = population_reader.Reader.result
+    text = published.bundle.read_text(encoding="utf-8")
+    head = text.index(',"commit_object":')
+    decoy = ',"commit_object":{"strata":[{"key":"risk=A","size":1}]}'
+    published.bundle.write_text(text[:head] + decoy + text[head:], encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(population_reader.Reader, "result", lambda self, strata: used.append(real(self, strata)) or used[-1])
+        checks = publication.verify_file(published.bundle).checks
+    assert used == [None]
+    assert any("总体文件与承诺一致" in c for c in checks)
+
+
+def test_a_reader_that_dies_leaves_the_reading_to_this_process(published: Cycle, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    untouched = publication.verify_file(published.bundle).checks
+    monkeypatch.setattr(population_reader, "_work", lambda *args: os._exit(3))
+    assert publication.verify_file(published.bundle).checks == untouched
+
+
+def test_population_errors_are_named_before_ledger_errors(published: Cycle, read_path: ReadPath) -> None:
+    """verify names the first failure in its documented order (docs/verify.md), whichever
+    way the population file is read: the population file before the ledger file."""
+    pop = _population_file(published)
+    lines = gzip.decompress(pop.read_bytes()).decode().splitlines()
+    lines[1] = lines[1][:-1] + ("0" if lines[1][-1] != "0" else "1")
+    pop.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
+    ledger_file = _ledger_file(published)
+    ledger_file.write_text("".join(ledger_file.read_text(encoding="utf-8").splitlines(keepends=True)[1:]),
+                           encoding="utf-8")
+    with pytest.raises(VerificationError) as info:
+        publication.verify_file(published.bundle)
+    assert pop.name in info.value.message("en") and "ledger" not in info.value.message("en")
+    read_path.check()
 
 
 def test_flipped_byte_in_bundle(published: Cycle) -> None:
@@ -284,7 +363,7 @@ def _ledger_file(c: Cycle) -> Path:
 
 
 @pytest.mark.parametrize("edit", ["remove-first", "remove-last", "swap"])
-def test_edited_ledger_file(published: Cycle, edit: str) -> None:
+def test_edited_ledger_file(published: Cycle, edit: str, read_path: ReadPath) -> None:
     path = _ledger_file(published)
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     assert len(lines) == 3                                        # two draws, one publication
@@ -300,6 +379,7 @@ def test_edited_ledger_file(published: Cycle, edit: str) -> None:
     assert "ledger" in info.value.message("en")
     code, out = verify_cli(published.bundle)
     assert code != 0 and "ledger" in out and "Traceback" not in out
+    read_path.check()
 
 
 @pytest.mark.parametrize("edit", ["garble-line", "not-an-object"])
@@ -425,7 +505,7 @@ def _population_file(c: Cycle) -> Path:
 
 
 @pytest.mark.parametrize("damage", ["swap-entity", "not-gzip", "truncated-gzip", "not-a-population"])
-def test_damaged_population_file(published: Cycle, damage: str) -> None:
+def test_damaged_population_file(published: Cycle, damage: str, read_path: ReadPath) -> None:
     """A changed population file fails on its sealed SHA-256; one that was broken before the
     bundle was (re)sealed fails on its content, naming the file, never with a traceback."""
     from shuangsuiji import ledger
@@ -445,9 +525,10 @@ def test_damaged_population_file(published: Cycle, damage: str) -> None:
         doc = json.loads(published.bundle.read_text(encoding="utf-8"))
         doc["population_file"]["sha256"] = hashlib.sha256(new).hexdigest()
         doc["seal"] = ledger.seal_of(doc)
-        published.bundle.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        _write_bundle(published.bundle, doc)
     with pytest.raises(VerificationError) as info:
         publication.verify_file(published.bundle)
     assert pop.name in info.value.message("en")
     code, out = verify_cli(published.bundle)
     assert code == 1 and "Traceback" not in out and pop.name in out
+    read_path.check()
