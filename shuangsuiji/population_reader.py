@@ -89,7 +89,7 @@ class Reader:
         """The file's SHA-256 and its IDs per stratum (or why they could not be read), when
         ``strata`` (from the parsed bundle) are the ones read; otherwise None."""
         try:
-            if [(s.get("key"), s.get("size")) for s in strata] != [(s["key"], s["size"]) for s in self.strata]:
+            if not _same(strata, self.strata):
                 return None
             try:
                 sha, error = self._conn.recv()
@@ -114,6 +114,15 @@ class Reader:
             self._proc.terminate()
             self._proc.join()
         self._conn.close()
+
+
+def _same(parsed: object, read: list[dict[str, Any]]) -> bool:
+    """The parsed bundle's strata are the ones read; False for malformed ones, whose error
+    the checks of the bundle name in their turn."""
+    try:
+        return [(s["key"], s["size"]) for s in parsed] == [(s["key"], s["size"]) for s in read]  # type: ignore[attr-defined]
+    except (KeyError, TypeError, AttributeError):
+        return False
 
 
 def _work(path: Path, strata: list[dict[str, Any]], ids: mmap.mmap, conn: Connection) -> None:

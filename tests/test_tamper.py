@@ -532,3 +532,23 @@ def test_damaged_population_file(published: Cycle, damage: str, read_path: ReadP
     code, out = verify_cli(published.bundle)
     assert code == 1 and "Traceback" not in out and pop.name in out
     read_path.check()
+
+
+def test_resealed_bundle_with_malformed_strata_fails_on_its_commitment(published: Cycle) -> None:
+    """The forked reader's strata check does not pre-empt the bundle's own checks: with the
+    original strata left ahead as a decoy (JSON keeps the last of a repeated key), a stratum
+    that is not an object fails on the commitment, as without the reader."""
+    from shuangsuiji import ledger
+
+    doc = json.loads(published.bundle.read_text(encoding="utf-8"))
+    original = json.dumps(doc["commit_object"], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    doc["commit_object"]["strata"][0] = ["not", "an", "object"]
+    doc["seal"] = ledger.seal_of(doc)
+    _write_bundle(published.bundle, doc)
+    text = published.bundle.read_text(encoding="utf-8")
+    head = text.index(',"commit_object":')
+    published.bundle.write_text(text[:head] + ',"commit_object":' + original + text[head:], encoding="utf-8")
+    assert population_reader.leading_strata(published.bundle.read_text(encoding="utf-8")) is not None
+    with pytest.raises(VerificationError) as info:
+        publication.verify_file(published.bundle)
+    assert "commitment" in info.value.message("en")
