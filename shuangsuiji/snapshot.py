@@ -23,7 +23,7 @@ from sqlalchemy import Connection, insert, text
 
 from . import packing
 from .models import EntitySnapshot, EntitySnapshotPart
-from .store import Store
+from .store import Store, fetch_rows
 
 FORMAT = 1
 BLOCK = 200_000        # rows per fetch when reading the entity table
@@ -174,8 +174,8 @@ def load(conn: Connection, sid: int) -> Columns | None:
     if meta.get("format") != FORMAT:
         return None
     parts: dict[str, list[tuple[int, bytes]]] = {}
-    for name, chunk, data in conn.execute(text("SELECT name, chunk, data FROM entity_snapshot_part "
-                                               "WHERE snapshot_id = :s ORDER BY name, chunk"), {"s": sid}):
+    for name, chunk, data in fetch_rows(conn, "SELECT name, chunk, data FROM entity_snapshot_part "
+                                              "WHERE snapshot_id = ? ORDER BY name, chunk", [sid], binary=True):
         parts.setdefault(name, []).append((int(chunk), bytes(data)))
     names = list(meta["dtypes"])
     for name in names:

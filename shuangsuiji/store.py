@@ -169,11 +169,16 @@ class Store:
             raise StateError("store.schema", url=self.url, current=current or "-", head=self.head())
 
 
-def fetch_rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+def fetch_rows(conn: Connection, sql: str, params: Sequence[Any] = (), *, binary: bool = False,
+               ) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` (``?`` placeholders) straight from the DBAPI cursor, inside ``conn``'s
-    transaction: plain tuples instead of SQLAlchemy rows, for results of a million rows."""
+    transaction: plain tuples instead of SQLAlchemy rows, for results of a million rows.
+
+    ``binary`` has PostgreSQL send the results in its binary format: blobs arrive as their
+    bytes instead of hex text (a frozen population, 81 MB: 0.47 s → 0.17 s)."""
     postgres = conn.dialect.name == "postgresql"
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    raw = conn.connection.driver_connection
+    cur = raw.cursor(binary=True) if postgres and binary else raw.cursor()  # type: ignore[union-attr]
     try:
         cur.execute(sql.replace("?", "%s") if postgres else sql, list(params))
         return list(cur.fetchall())

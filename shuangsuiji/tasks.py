@@ -26,7 +26,7 @@ from .errors import NotFound, SealedError, StateError, ValidationError, Verifica
 from .importer import bulk_insert
 from .models import Draw, DrawStratum, Plan, Task, TaskExclusion, TaskStratum
 from .progress import NULL, Reporter
-from .store import Store
+from .store import Store, fetch_rows
 from .taskspec import TaskSpec
 from .taskspec import parse as parse_spec
 
@@ -247,8 +247,8 @@ class Frozen:
 
 def load_frozen(conn: Connection, task_id: int, task_no: str = "") -> Frozen:
     """The task's frozen population; lengths that disagree with the stratum sizes are refused."""
-    rows = conn.execute(text("SELECT idx, key, size, quota, members, member_ids, member_units "
-                             "FROM task_stratum WHERE task_id = :t ORDER BY idx"), {"t": task_id}).all()
+    rows = fetch_rows(conn, "SELECT idx, key, size, quota, members, member_ids, member_units "
+                            "FROM task_stratum WHERE task_id = ? ORDER BY idx", [task_id], binary=True)
     if not rows:
         return Frozen(np.zeros(0, "S18"), np.zeros(0, np.int64), np.zeros(0, np.int32), [], [],
                       np.zeros(0, np.int64))
