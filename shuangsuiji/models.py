@@ -236,9 +236,11 @@ class DrawEntity(SQLModel, table=True):
 
     Sealed, append-only rows written only by a draw: they carry no foreign keys (migration
     0007).  Their draw, entity and officers cannot be deleted (triggers), and ``audit``
-    rebuilds every draw from these rows and compares it with the seal."""
+    rebuilds every draw from these rows and compares it with the seal.  SQLite keeps them in
+    their primary key's tree (``WITHOUT ROWID``, migration 0008)."""
 
     __tablename__ = "draw_entity"
+    __table_args__ = {"sqlite_with_rowid": False}
     draw_id: int = Field(primary_key=True)
     entity_id: int = Field(primary_key=True)
     stratum: int
@@ -250,6 +252,7 @@ class DrawTeam(SQLModel, table=True):
     """A seat of a drawn entity's team; sealed like :class:`DrawEntity`, no foreign keys."""
 
     __tablename__ = "draw_team"
+    __table_args__ = {"sqlite_with_rowid": False}
     draw_id: int = Field(primary_key=True)
     entity_id: int = Field(primary_key=True)
     seat: int = Field(primary_key=True)
@@ -258,7 +261,11 @@ class DrawTeam(SQLModel, table=True):
 
 
 class Result(SQLModel, table=True):
-    """The current result of one inspected entity; every change is an appended ResultEvent."""
+    """The current result of one inspected entity; every change is an appended ResultEvent.
+
+    Its draw and entity must be a drawn row: a declared key on SQLite, a check per statement
+    on PostgreSQL (migration 0008: a per-row key locked every drawn row), and on both they
+    never change."""
 
     __tablename__ = "result"
     id: int | None = Field(default=None, primary_key=True)
@@ -274,7 +281,7 @@ class Result(SQLModel, table=True):
     version: int = 0
     __table_args__ = (UniqueConstraint("draw_id", "entity_id", name="uq_result"),
                       ForeignKeyConstraint(["draw_id", "entity_id"], ["draw_entity.draw_id", "draw_entity.entity_id"],
-                                           name="fk_result_drawn"))
+                                           name="fk_result_drawn").ddl_if(dialect="sqlite"))
 
 
 class ResultEvent(SQLModel, table=True):

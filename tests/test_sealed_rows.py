@@ -25,14 +25,19 @@ ATTACKS = [
     "DELETE FROM result_event",
     "DELETE FROM entity",
     "DELETE FROM inspector",
+    "UPDATE result SET entity_id = entity_id + 1000000",
+    "UPDATE result SET draw_id = draw_id + 1",
 ]
+# TRUNCATE skips row triggers (PostgreSQL only; SQLite has none)
+TRUNCATES = [f"TRUNCATE {t} CASCADE" for t in ("draw_entity", "draw_team", "result", "result_event", "bundle",
+                                               "draw", "task", "entity", "task_stratum")]
 
 
 def test_sealed_rows_cannot_be_changed(db_url: str, tmp_path: Path) -> None:
     demo.run(tmp_path / "out", entities=400, seed="sealed", db_url=db_url)
     store = Store(db_url)
     try:
-        for sql in ATTACKS:
+        for sql in ATTACKS + (TRUNCATES if store.engine.dialect.name == "postgresql" else []):
             with pytest.raises(DBAPIError) as info:
                 with store.atomic() as conn:
                     conn.execute(text(sql))
@@ -52,13 +57,13 @@ def test_migrations_upgrade_and_downgrade(db_url: str) -> None:
 
     store = Store(db_url)
     try:
-        assert store.init() == "0007"
+        assert store.init() == "0008"
         cfg = store._alembic_config()
         with store.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0001")
         assert store.revision() == "0001"
-        assert store.init() == "0007"
+        assert store.init() == "0008"
     finally:
         store.close()
 
@@ -85,6 +90,11 @@ def _foreign_keys(store: Store, table: str) -> set[tuple[str, tuple[str, ...]]]:
         conn.close()
 
 
+def _result_key(store: Store) -> set[tuple[str, tuple[str, ...]]]:
+    """result's declared key at the head: SQLite only (0008 checks it per statement on PostgreSQL)."""
+    return {("draw_entity", ("draw_id", "entity_id"))} if store.engine.dialect.name == "sqlite" else set()
+
+
 def test_migration_0005_keeps_a_published_database(store: Store, tmp_path: Path) -> None:
     """Down to 0004 and up again with a published task in the database: every team, result
     and result event survives, the sealed triggers come back, audit still passes, and a team
@@ -103,9 +113,9 @@ def test_migration_0005_keeps_a_published_database(store: Store, tmp_path: Path)
         command.downgrade(cfg, "0004")
     assert _foreign_keys(store, "result") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
     assert _snapshot(store) == before
-    assert store.init() == "0007"
+    assert store.init() == "0008"
     assert _snapshot(store) == before
-    assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
+    assert _foreign_keys(store, "result") == _result_key(store)
     assert publication.audit(store)
     for attack in ("DELETE FROM result", "DELETE FROM draw_team"):
         with pytest.raises(DBAPIError, match="sealed"):
@@ -141,9 +151,12 @@ def test_migration_0007_keeps_a_published_database(store: Store, tmp_path: Path)
     assert _foreign_keys(store, "draw_entity") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
     assert _foreign_keys(store, "draw_team") == {("draw_entity", ("draw_id", "entity_id")),
                                                  ("inspector", ("inspector_id",))}
-    assert store.init() == "0007"
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0007")
     assert _foreign_keys(store, "draw_entity") == set() and _foreign_keys(store, "draw_team") == set()
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
+    assert store.init() == "0008"
     conn = store.read()
     assert [int(conn.execute(text(q)).scalar_one()) for q in counts] == before
     conn.rollback()
@@ -153,3 +166,61 @@ def test_migration_0007_keeps_a_published_database(store: Store, tmp_path: Path)
         with pytest.raises(DBAPIError, match="sealed"):
             with store.atomic() as conn:
                 conn.execute(text(attack))
+
+
+def _without_rowid(store: Store) -> dict[str, bool]:
+    conn = store.engine.connect()
+    try:
+        return {t: "WITHOUT ROWID" in conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'table' "
+                                                        "AND name = :t"), {"t": t}).scalar_one().upper()
+                for t in ("draw_entity", "draw_team")}
+    finally:
+        conn.close()
+
+
+def test_migration_0008_keeps_a_published_database(store: Store, tmp_path: Path) -> None:
+    """Down to 0007 and up again: every row survives; SQLite's draw rows live without rowid and
+    result keeps its declared key there, PostgreSQL checks the key per statement; on both a
+    result for an undrawn entity, a changed result key and (PostgreSQL) TRUNCATE are refused."""
+    from alembic import command
+
+    from shuangsuiji import publication
+    from tests.test_tamper import run_cycle
+
+    sqlite = store.engine.dialect.name == "sqlite"
+    run_cycle(store, tmp_path)
+    counts = (*_COUNTS, "SELECT count(*) FROM draw_entity", "SELECT sum(rank) FROM draw_entity",
+              "SELECT sum(inspector_id * (seat + 1)) FROM draw_team")
+    conn = store.read()
+    before = [int(conn.execute(text(q)).scalar_one()) for q in counts]
+    conn.rollback()
+    cfg = store._alembic_config()
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
+    if sqlite:
+        assert _without_rowid(store) == {"draw_entity": False, "draw_team": False}
+    assert store.init() == "0008"
+    assert _foreign_keys(store, "result") == _result_key(store)
+    if sqlite:
+        assert _without_rowid(store) == {"draw_entity": True, "draw_team": True}
+    conn = store.read()
+    assert [int(conn.execute(text(q)).scalar_one()) for q in counts] == before
+    conn.rollback()
+    assert publication.audit(store)
+    attacks = ["DELETE FROM draw_entity", "UPDATE draw_team SET seat = 9", "UPDATE result SET entity_id = 0",
+               "DELETE FROM result"] + ([] if sqlite else TRUNCATES)
+    for attack in attacks:
+        with pytest.raises(DBAPIError, match="sealed"):
+            with store.atomic() as conn:
+                conn.execute(text(attack))
+    undrawn = ("INSERT INTO result (draw_id, entity_id, codes, action, remarks, state, entered_by, version) "
+               "SELECT max(d.id), max(e.id), '', '', '', 'pending_entry', '', 0 FROM draw d, entity e "
+               "WHERE e.id NOT IN (SELECT entity_id FROM draw_entity)")
+    with pytest.raises(DBAPIError, match="(?i)foreign key"):
+        with store.atomic() as conn:
+            conn.execute(text(undrawn))
+    conn = store.read()
+    assert [int(conn.execute(text(q)).scalar_one()) for q in counts] == before
+    conn.rollback()

@@ -24,6 +24,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from shuangsuiji.migrations import sqlite_tables
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
@@ -45,22 +47,9 @@ ORDER = ("draw_team", "draw_entity")
 
 
 def _sqlite_rebuild(table: str, keys: list[tuple[str, list[str], str, list[str]]]) -> None:
-    """Copy out, drop, create with ``keys``, copy back, then the table's indexes and triggers.
-    Checks are deferred to the commit: ``result`` points at draw_entity while it is rebuilt."""
-    bind = op.get_bind()
-    extras = [r[0] for r in bind.execute(sa.text(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = :t AND type IN ('index', 'trigger') AND sql IS NOT NULL "
-        "ORDER BY type, name"), {"t": table})]
     clauses = "".join(f", CONSTRAINT {name} FOREIGN KEY({', '.join(cols)}) REFERENCES {target} ({', '.join(tcols)})"
                       for name, cols, target, tcols in keys)
-    op.execute("PRAGMA defer_foreign_keys = ON")
-    op.execute(f"CREATE TEMP TABLE _copy_{table} AS SELECT * FROM {table}")
-    op.execute(f"DROP TABLE {table}")
-    op.execute(f"CREATE TABLE {table} ({COLS[table]}{clauses})")
-    op.execute(f"INSERT INTO {table} SELECT * FROM _copy_{table}")
-    op.execute(f"DROP TABLE _copy_{table}")
-    for sql in extras:
-        op.execute(sql)
+    sqlite_tables.rebuild(table, f"({COLS[table]}{clauses})")
 
 
 def upgrade() -> None:
