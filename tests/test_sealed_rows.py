@@ -57,13 +57,13 @@ def test_migrations_upgrade_and_downgrade(db_url: str) -> None:
 
     store = Store(db_url)
     try:
-        assert store.init() == "0008"
+        assert store.init() == "0009"
         cfg = store._alembic_config()
         with store.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0001")
         assert store.revision() == "0001"
-        assert store.init() == "0008"
+        assert store.init() == "0009"
     finally:
         store.close()
 
@@ -113,7 +113,7 @@ def test_migration_0005_keeps_a_published_database(store: Store, tmp_path: Path)
         command.downgrade(cfg, "0004")
     assert _foreign_keys(store, "result") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
     assert _snapshot(store) == before
-    assert store.init() == "0008"
+    assert store.init() == "0009"
     assert _snapshot(store) == before
     assert _foreign_keys(store, "result") == _result_key(store)
     assert publication.audit(store)
@@ -156,7 +156,7 @@ def test_migration_0007_keeps_a_published_database(store: Store, tmp_path: Path)
         command.upgrade(cfg, "0007")
     assert _foreign_keys(store, "draw_entity") == set() and _foreign_keys(store, "draw_team") == set()
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
-    assert store.init() == "0008"
+    assert store.init() == "0009"
     conn = store.read()
     assert [int(conn.execute(text(q)).scalar_one()) for q in counts] == before
     conn.rollback()
@@ -201,7 +201,7 @@ def test_migration_0008_keeps_a_published_database(store: Store, tmp_path: Path)
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
     if sqlite:
         assert _without_rowid(store) == {"draw_entity": False, "draw_team": False}
-    assert store.init() == "0008"
+    assert store.init() == "0009"
     assert _foreign_keys(store, "result") == _result_key(store)
     if sqlite:
         assert _without_rowid(store) == {"draw_entity": True, "draw_team": True}
@@ -224,3 +224,29 @@ def test_migration_0008_keeps_a_published_database(store: Store, tmp_path: Path)
     conn = store.read()
     assert [int(conn.execute(text(q)).scalar_one()) for q in counts] == before
     conn.rollback()
+
+
+def test_migration_0009_stores_blocks_as_written(db_url: str) -> None:
+    """PostgreSQL keeps the zstd/zlib blocks out of line without compressing them again."""
+    from alembic import command
+
+    store = Store(db_url)
+    try:
+        store.init()
+        if store.engine.dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL storage setting")
+        query = text("SELECT c.relname || '.' || a.attname, a.attstorage FROM pg_attribute a "
+                     "JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = to_regnamespace(current_schema()) "
+                     "AND a.atttypid = 'bytea'::regtype AND NOT a.attisdropped ORDER BY 1")
+        blocks = {"task_stratum.members", "task_stratum.member_ids", "task_stratum.member_units",
+                  "task_exclusion.members", "entity_snapshot_part.data", "draw.assign_input"}
+        with store.engine.connect() as conn:
+            assert {c: s for c, s in conn.execute(query) if c in blocks} == dict.fromkeys(blocks, "e")
+        cfg = store._alembic_config()
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0008")
+        with store.engine.connect() as conn:
+            assert {c: s for c, s in conn.execute(query) if c in blocks} == dict.fromkeys(blocks, "x")
+    finally:
+        store.close()
