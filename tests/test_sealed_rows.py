@@ -53,15 +53,10 @@ def test_sealed_rows_cannot_be_changed(db_url: str, tmp_path: Path) -> None:
 
 
 def test_migrations_upgrade_and_downgrade(db_url: str) -> None:
-    from alembic import command
-
     store = Store(db_url)
     try:
         assert store.init() == "0009"
-        cfg = store._alembic_config()
-        with store.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0001")
+        _migrate(store, "downgrade", "0001")
         assert store.revision() == "0001"
         assert store.init() == "0009"
     finally:
@@ -78,6 +73,28 @@ def _snapshot(store: Store) -> list[int]:
         return [int(conn.execute(text(q)).scalar_one()) for q in _COUNTS]
     finally:
         conn.rollback()
+
+
+_DRAWN = (*_COUNTS, "SELECT count(*) FROM draw_entity", "SELECT sum(rank) FROM draw_entity",
+          "SELECT sum(inspector_id * (seat + 1)) FROM draw_team")
+
+
+def _drawn(store: Store) -> list[int]:
+    """Counts and sums over every drawn row, team seat, result and result event."""
+    conn = store.read()
+    try:
+        return [int(conn.execute(text(q)).scalar_one()) for q in _DRAWN]
+    finally:
+        conn.rollback()
+
+
+def _migrate(store: Store, how: str, revision: str) -> None:
+    from alembic import command
+
+    cfg = store._alembic_config()
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, how)(cfg, revision)
 
 
 def _foreign_keys(store: Store, table: str) -> set[tuple[str, tuple[str, ...]]]:
@@ -99,18 +116,13 @@ def test_migration_0005_keeps_a_published_database(store: Store, tmp_path: Path)
     """Down to 0004 and up again with a published task in the database: every team, result
     and result event survives, the sealed triggers come back, audit still passes, and a team
     or result row for an entity outside the draw is refused."""
-    from alembic import command
-
     from shuangsuiji import publication
     from tests.test_tamper import run_cycle
 
     run_cycle(store, tmp_path)
     before = _snapshot(store)
     assert before[0] > 0 and before[2] > 0
-    cfg = store._alembic_config()
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0004")
+    _migrate(store, "downgrade", "0004")
     assert _foreign_keys(store, "result") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
     assert _snapshot(store) == before
     assert store.init() == "0009"
@@ -134,32 +146,20 @@ def test_migration_0005_keeps_a_published_database(store: Store, tmp_path: Path)
 def test_migration_0007_keeps_a_published_database(store: Store, tmp_path: Path) -> None:
     """Down to 0006 (keys back on draw_entity and draw_team) and up again: every row survives,
     the sealed triggers come back with the rebuilt tables, and audit still passes."""
-    from alembic import command
-
     from shuangsuiji import publication
     from tests.test_tamper import run_cycle
 
     run_cycle(store, tmp_path)
-    counts = (*_COUNTS, "SELECT count(*) FROM draw_entity", "SELECT sum(rank) FROM draw_entity")
-    conn = store.read()
-    before = [int(conn.execute(text(q)).scalar_one()) for q in counts]
-    conn.rollback()
-    cfg = store._alembic_config()
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0006")
+    before = _drawn(store)
+    _migrate(store, "downgrade", "0006")
     assert _foreign_keys(store, "draw_entity") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
     assert _foreign_keys(store, "draw_team") == {("draw_entity", ("draw_id", "entity_id")),
                                                  ("inspector", ("inspector_id",))}
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0007")
+    _migrate(store, "upgrade", "0007")
     assert _foreign_keys(store, "draw_entity") == set() and _foreign_keys(store, "draw_team") == set()
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
     assert store.init() == "0009"
-    conn = store.read()
-    assert [int(conn.execute(text(q)).scalar_one()) for q in counts] == before
-    conn.rollback()
+    assert _drawn(store) == before
     assert publication.audit(store)
     for attack in ("DELETE FROM draw_entity", "UPDATE draw_entity SET rank = 0", "DELETE FROM draw_team",
                    "UPDATE draw_team SET seat = 9"):
@@ -182,22 +182,13 @@ def test_migration_0008_keeps_a_published_database(store: Store, tmp_path: Path)
     """Down to 0007 and up again: every row survives; SQLite's draw rows live without rowid and
     result keeps its declared key there, PostgreSQL checks the key per statement; on both a
     result for an undrawn entity, a changed result key and (PostgreSQL) TRUNCATE are refused."""
-    from alembic import command
-
     from shuangsuiji import publication
     from tests.test_tamper import run_cycle
 
     sqlite = store.engine.dialect.name == "sqlite"
     run_cycle(store, tmp_path)
-    counts = (*_COUNTS, "SELECT count(*) FROM draw_entity", "SELECT sum(rank) FROM draw_entity",
-              "SELECT sum(inspector_id * (seat + 1)) FROM draw_team")
-    conn = store.read()
-    before = [int(conn.execute(text(q)).scalar_one()) for q in counts]
-    conn.rollback()
-    cfg = store._alembic_config()
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0007")
+    before = _drawn(store)
+    _migrate(store, "downgrade", "0007")
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
     if sqlite:
         assert _without_rowid(store) == {"draw_entity": False, "draw_team": False}
@@ -205,9 +196,7 @@ def test_migration_0008_keeps_a_published_database(store: Store, tmp_path: Path)
     assert _foreign_keys(store, "result") == _result_key(store)
     if sqlite:
         assert _without_rowid(store) == {"draw_entity": True, "draw_team": True}
-    conn = store.read()
-    assert [int(conn.execute(text(q)).scalar_one()) for q in counts] == before
-    conn.rollback()
+    assert _drawn(store) == before
     assert publication.audit(store)
     attacks = ["DELETE FROM draw_entity", "UPDATE draw_team SET seat = 9", "UPDATE result SET entity_id = 0",
                "DELETE FROM result"] + ([] if sqlite else TRUNCATES)
@@ -221,15 +210,11 @@ def test_migration_0008_keeps_a_published_database(store: Store, tmp_path: Path)
     with pytest.raises(DBAPIError, match="(?i)foreign key"):
         with store.atomic() as conn:
             conn.execute(text(undrawn))
-    conn = store.read()
-    assert [int(conn.execute(text(q)).scalar_one()) for q in counts] == before
-    conn.rollback()
+    assert _drawn(store) == before
 
 
 def test_migration_0009_stores_blocks_as_written(db_url: str) -> None:
     """PostgreSQL keeps the zstd/zlib blocks out of line without compressing them again."""
-    from alembic import command
-
     store = Store(db_url)
     try:
         store.init()
@@ -242,10 +227,7 @@ def test_migration_0009_stores_blocks_as_written(db_url: str) -> None:
                   "task_exclusion.members", "entity_snapshot_part.data", "draw.assign_input"}
         with store.engine.connect() as conn:
             assert {c: s for c, s in conn.execute(query) if c in blocks} == dict.fromkeys(blocks, "e")
-        cfg = store._alembic_config()
-        with store.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0008")
+        _migrate(store, "downgrade", "0008")
         with store.engine.connect() as conn:
             assert {c: s for c, s in conn.execute(query) if c in blocks} == dict.fromkeys(blocks, "x")
     finally:

@@ -5,6 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+# draw_entity and draw_team as 0001 created them (0007 and 0008 rebuild them around these)
+DRAW_COLUMNS = {
+    "draw_entity": ("draw_id INTEGER NOT NULL, entity_id INTEGER NOT NULL, stratum INTEGER NOT NULL, "
+                    "rank INTEGER NOT NULL, ticket VARCHAR(16) NOT NULL, PRIMARY KEY (draw_id, entity_id)"),
+    "draw_team": ("draw_id INTEGER NOT NULL, entity_id INTEGER NOT NULL, seat INTEGER NOT NULL, "
+                  "inspector_id INTEGER NOT NULL, role VARCHAR(10) NOT NULL, PRIMARY KEY (draw_id, entity_id, seat)"),
+}
+
 
 def rebuild(table: str, definition: str) -> None:
     """Copy out, drop, ``CREATE TABLE table (definition)``, copy back, then the table's indexes

@@ -22,6 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from shuangsuiji.migrations import sqlite_tables
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -48,21 +50,9 @@ COLS = {"draw_team": _TEAM_COLS, "result": _RESULT_COLS}
 
 
 def _sqlite_rebuild(table: str, constraints: str) -> None:
-    """SQLite's table rebuild: copy out, drop, create with the new keys, copy back, then the
-    table's own indexes and triggers again. Checks are deferred: dropping ``result`` leaves
-    ``result_event`` rows without a parent until the copy comes back."""
-    bind = op.get_bind()
-    extras = [r[0] for r in bind.execute(sa.text(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = :t AND type IN ('index', 'trigger') AND sql IS NOT NULL "
-        "ORDER BY type, name"), {"t": table})]
-    op.execute("PRAGMA defer_foreign_keys = ON")
-    op.execute(f"CREATE TEMP TABLE _copy_{table} AS SELECT * FROM {table}")
-    op.execute(f"DROP TABLE {table}")
-    op.execute(f"CREATE TABLE {table} ({COLS[table]}{constraints})")
-    op.execute(f"INSERT INTO {table} SELECT * FROM _copy_{table}")
-    op.execute(f"DROP TABLE _copy_{table}")
-    for sql in extras:
-        op.execute(sql)
+    """Checks are deferred: dropping ``result`` leaves ``result_event`` rows without a parent
+    until the copy comes back."""
+    sqlite_tables.rebuild(table, f"({COLS[table]}{constraints})")
 
 
 def _pg_swap(table: str, drop_to: tuple[str, ...], add: list[tuple[str, list[str], str, list[str]]]) -> None:

@@ -31,12 +31,7 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-COLS = {
-    "draw_entity": ("draw_id INTEGER NOT NULL, entity_id INTEGER NOT NULL, stratum INTEGER NOT NULL, "
-                    "rank INTEGER NOT NULL, ticket VARCHAR(16) NOT NULL, PRIMARY KEY (draw_id, entity_id)"),
-    "draw_team": ("draw_id INTEGER NOT NULL, entity_id INTEGER NOT NULL, seat INTEGER NOT NULL, "
-                  "inspector_id INTEGER NOT NULL, role VARCHAR(10) NOT NULL, PRIMARY KEY (draw_id, entity_id, seat)"),
-}
+COLS = sqlite_tables.DRAW_COLUMNS
 KEYS = {
     "draw_entity": [("draw_entity_draw_id_fkey", ["draw_id"], "draw", ["id"]),
                     ("draw_entity_entity_id_fkey", ["entity_id"], "entity", ["id"])],

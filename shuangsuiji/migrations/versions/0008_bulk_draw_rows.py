@@ -32,12 +32,7 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-COLS = {
-    "draw_entity": ("draw_id INTEGER NOT NULL, entity_id INTEGER NOT NULL, stratum INTEGER NOT NULL, "
-                    "rank INTEGER NOT NULL, ticket VARCHAR(16) NOT NULL, PRIMARY KEY (draw_id, entity_id)"),
-    "draw_team": ("draw_id INTEGER NOT NULL, entity_id INTEGER NOT NULL, seat INTEGER NOT NULL, "
-                  "inspector_id INTEGER NOT NULL, role VARCHAR(10) NOT NULL, PRIMARY KEY (draw_id, entity_id, seat)"),
-}
+COLS = sqlite_tables.DRAW_COLUMNS
 # the tables of 0002's triggers, and draw and task
 SEALED = ("draw_stratum", "draw_entity", "draw_team", "task_stratum", "task_exclusion", "bundle", "result_event",
           "registry_change", "result", "entity", "inspector", "plan", "draw", "task")
