@@ -1,15 +1,12 @@
 """dispatch, publish, verify, audit, due."""
 from __future__ import annotations
 
-import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
 from shuangsuiji import clock, i18n, publication
-from shuangsuiji.errors import VerificationError
 from shuangsuiji.store import Store
 
 from .common import Context, emit_json, handle_errors, json_option, pass_ctx, say

@@ -1,7 +1,6 @@
 """results set/import/review/list/history, and demo."""
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 

@@ -1,7 +1,6 @@
 """plan create, task create/list/show/freeze/draw."""
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, text
 
-from . import i18n, sampling, teams
+from . import i18n, sampling
 from .errors import NotFound, VerificationError
 
 BUNDLE_FORMAT = "shuangsuiji-bundle/1"

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from . import clock, i18n, importer, publication, results, synth, tasks
 from .progress import NULL, Reporter

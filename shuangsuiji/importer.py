@@ -27,8 +27,7 @@ from .codes.dates import parse_date
 from .errors import InputError, Problem, ValidationError
 from .fastcheck import uscc_ok
 from .formats import COLUMNS, KINDS
-from .models import (Conflict, Department, Entity, ImportBatch, Inspection, InspectionMember,
-                     Inspector, Item, RegistryChange, Unit)
+from .models import Conflict, Department, Entity, ImportBatch, Inspector, Item, Unit
 from .progress import NULL, Reporter
 from .store import Store
 from .tabular import Table, clean_cell, has_control, open_table

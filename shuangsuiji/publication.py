@@ -26,7 +26,6 @@ from sqlalchemy import Connection, text
 
 from . import bulletin, bundle, clock, gcpause, i18n, ledger, population_reader, results, snapshot, verify, workdays
 from .errors import StateError, VerificationError
-from .estimate import estimate
 from .importer import bulk_insert
 from .sampling import canonical_json
 from .store import Store

@@ -9,7 +9,6 @@ A sealed draw is never overwritten: a re-draw needs a reason and adds a new roun
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,13 +17,13 @@ from itertools import repeat
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, insert, text, update
 
 from . import assignment, clock, i18n, ledger, packing, population, sampling, teams
 from .beside import Beside
 from .errors import NotFound, SealedError, StateError, ValidationError, VerificationError
 from .importer import bulk_insert
-from .models import Draw, DrawStratum, Plan, Task, TaskExclusion, TaskStratum
+from .models import Draw, Plan, Task
 from .progress import NULL, Reporter
 from .store import Store, fetch_rows
 from .taskspec import TaskSpec
