@@ -320,6 +320,8 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get("SHUANGSUIJI_TEST_PG_URL"))
     ap.add_argument("--workdir")
     a = ap.parse_args()
+    if a.workdir:
+        Path(a.workdir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=a.workdir) as tmp:
         work = Path(tmp)
         t = time.perf_counter()
