@@ -83,13 +83,14 @@ class Figures:
         return out
 
 
-    def fresh(self, name: str, url: str) -> None:
-        """Run stage ``name`` (freeze or draw of BENCH-1) in a new Python process, timed inside it."""
+    def fresh(self, name: str, url: str, bundle: str = "") -> None:
+        """Run stage ``name`` (freeze or draw of BENCH-1, or verify of ``bundle``) in a new
+        Python process, timed inside it."""
         import json
         import subprocess
 
         code = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import bench_pipeline; "
-                f"print(json.dumps(bench_pipeline.child_stage({name!r}, {url!r})))")
+                f"print(json.dumps(bench_pipeline.child_stage({name!r}, {url!r}, {bundle!r})))")
         out = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                                         text=True).stdout.strip().splitlines()[-1])
         self.stages[name], self.peaks[name] = out["secs"], out["peak"]
@@ -100,11 +101,14 @@ class Figures:
         print(f"    … {name}: {out['secs']:.2f} s (own process)", flush=True)
 
 
-def child_stage(name: str, url: str) -> dict[str, Any]:
+def child_stage(name: str, url: str, bundle: str = "") -> dict[str, Any]:
     f = Figures()
     store = Store(url)
     try:
-        if name == "freeze":
+        if bundle:
+            f.time(name, publication.verify_file, bundle)
+            facts: dict[str, Any] = {}
+        elif name == "freeze":
             fr = f.time(name, tasks.freeze, store, "BENCH-1")
             facts = {"eligible": fr.eligible, "strata": len(fr.strata), "quota": fr.quota_total}
         else:
@@ -224,7 +228,8 @@ def run_pipeline(url: str, city: synth.City, work: Path, *, say: Any = print) ->
         f.time("results import", results.import_results, store, "BENCH-1", res_csv, actor="bench")
         f.time("review", results.review, store, "BENCH-1", None, approve=True, actor="bench")
         pub = f.time("publish", publication.publish, store, "BENCH-1", work / "pub", actor="bench")
-        f.time("verify (bundle + population)", publication.verify_file, pub.files["bundle.json"])
+        # as an outsider runs ``shuangsuiji verify``: in a process of its own
+        f.fresh("verify (bundle + population)", url, str(pub.files["bundle.json"]))
     finally:
         store.close()
     return f
