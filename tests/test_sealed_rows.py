@@ -67,23 +67,15 @@ _COUNTS = ("SELECT count(*) FROM draw_team", "SELECT count(*) FROM result", "SEL
            "SELECT sum(version) FROM result")
 
 
-def _snapshot(store: Store) -> list[int]:
-    conn = store.read()
-    try:
-        return [int(conn.execute(text(q)).scalar_one()) for q in _COUNTS]
-    finally:
-        conn.rollback()
-
-
 _DRAWN = (*_COUNTS, "SELECT count(*) FROM draw_entity", "SELECT sum(rank) FROM draw_entity",
           "SELECT sum(inspector_id * (seat + 1)) FROM draw_team")
 
 
-def _drawn(store: Store) -> list[int]:
-    """Counts and sums over every drawn row, team seat, result and result event."""
+def _snapshot(store: Store, queries: tuple[str, ...] = _COUNTS) -> list[int]:
+    """Counts and sums over team seats, results and result events (with ``_DRAWN``: drawn rows too)."""
     conn = store.read()
     try:
-        return [int(conn.execute(text(q)).scalar_one()) for q in _DRAWN]
+        return [int(conn.execute(text(q)).scalar_one()) for q in queries]
     finally:
         conn.rollback()
 
@@ -150,7 +142,7 @@ def test_migration_0007_keeps_a_published_database(store: Store, tmp_path: Path)
     from tests.test_tamper import run_cycle
 
     run_cycle(store, tmp_path)
-    before = _drawn(store)
+    before = _snapshot(store, _DRAWN)
     _migrate(store, "downgrade", "0006")
     assert _foreign_keys(store, "draw_entity") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
     assert _foreign_keys(store, "draw_team") == {("draw_entity", ("draw_id", "entity_id")),
@@ -159,7 +151,7 @@ def test_migration_0007_keeps_a_published_database(store: Store, tmp_path: Path)
     assert _foreign_keys(store, "draw_entity") == set() and _foreign_keys(store, "draw_team") == set()
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
     assert store.init() == "0009"
-    assert _drawn(store) == before
+    assert _snapshot(store, _DRAWN) == before
     assert publication.audit(store)
     for attack in ("DELETE FROM draw_entity", "UPDATE draw_entity SET rank = 0", "DELETE FROM draw_team",
                    "UPDATE draw_team SET seat = 9"):
@@ -187,7 +179,7 @@ def test_migration_0008_keeps_a_published_database(store: Store, tmp_path: Path)
 
     sqlite = store.engine.dialect.name == "sqlite"
     run_cycle(store, tmp_path)
-    before = _drawn(store)
+    before = _snapshot(store, _DRAWN)
     _migrate(store, "downgrade", "0007")
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
     if sqlite:
@@ -196,7 +188,7 @@ def test_migration_0008_keeps_a_published_database(store: Store, tmp_path: Path)
     assert _foreign_keys(store, "result") == _result_key(store)
     if sqlite:
         assert _without_rowid(store) == {"draw_entity": True, "draw_team": True}
-    assert _drawn(store) == before
+    assert _snapshot(store, _DRAWN) == before
     assert publication.audit(store)
     attacks = ["DELETE FROM draw_entity", "UPDATE draw_team SET seat = 9", "UPDATE result SET entity_id = 0",
                "DELETE FROM result"] + ([] if sqlite else TRUNCATES)
@@ -210,7 +202,7 @@ def test_migration_0008_keeps_a_published_database(store: Store, tmp_path: Path)
     with pytest.raises(DBAPIError, match="(?i)foreign key"):
         with store.atomic() as conn:
             conn.execute(text(undrawn))
-    assert _drawn(store) == before
+    assert _snapshot(store, _DRAWN) == before
 
 
 def test_migration_0009_stores_blocks_as_written(db_url: str) -> None:
