@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 import zlib
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -432,44 +433,15 @@ def _verify_file(path: Path, store: Store | None, population_path: str | Path | 
     forked = population_reader.Reader.start(guess, population_reader.leading_strata(text)) if beside else None
     try:
         with ThreadPoolExecutor(1) as pool:
-            started = threading.Event()
-            early = pool.submit(_population_bytes, guess, started) if beside and forked is None else None
-            if early is not None:
-                # once the JSON parser holds the GIL, a thread that still needs it waits until the parse ends
-                started.wait()
-            try:
-                data = json.loads(text)
-            except ValueError as exc:
-                raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
+            early = _start_reading(pool, guess) if beside and forked is None else None
+            data = _parse_bundle(path, text)
             del text
-            if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
-                raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error="format"))
-            chain_file = Path(ledger_path) if ledger_path else _beside(path, "-ledger.jsonl")
-            chain: list[list[str] | VerificationError] = []
+            chain = _Chain(Path(ledger_path) if ledger_path else _beside(path, "-ledger.jsonl"), bundle_bytes, data)
             try:
                 pop_file = Path(population_path) if population_path else path.with_name(data["population_file"]["name"])
-                sha256, strata = data["population_file"]["sha256"], data["commit_object"]["strata"]
-                population = None
-                if pop_file.is_file():
-                    got = forked.result(strata) if forked is not None and pop_file == guess else None
-                    if got is not None and got[0] == sha256 and not isinstance(got[1], str):
-                        # read during the parse: the re-draw's hashing can begin beside the bundle's checks
-                        population = got[1]
-                    elif got is not None:
-                        population = partial(_checked_population, pop_file, sha256, *got)
-                    else:
-                        reading = pool.submit(_population_of, pop_file, early if pop_file == guess else None,
-                                              sha256, strata)
-
-                        def population() -> dict[str, np.ndarray]:
-                            # the bundle's own checks have passed: the ledger file is checked while
-                            # the population is still being split, its verdict given after the bundle's
-                            try:
-                                chain.append(_chain_checks(chain_file, bundle_bytes, data))
-                            except VerificationError as exc:
-                                chain.append(exc)
-                            return reading.result()
-                early = None                       # the future holds the unzipped bytes
+                population = _population_source(pool, pop_file, data, forked if pop_file == guess else None,
+                                                early if pop_file == guess else None, chain.check)
+                del early                          # the reading holds the unzipped bytes
                 report = verify.verify_bundle(data, population, text=bundle_bytes)
                 del population
             except _MALFORMED as exc:
@@ -481,13 +453,78 @@ def _verify_file(path: Path, store: Store | None, population_path: str | Path | 
     out = VerifyResult(checks=list(report.checks))
     if not report.population_checked:
         out.checks.append(i18n.text("publish.no_population"))
-    verdict = chain[0] if chain else _chain_checks(chain_file, bundle_bytes, data)
-    if isinstance(verdict, VerificationError):
-        raise verdict
-    out.checks += verdict
+    out.checks += chain.checks()
     if store is not None:
         out.checks += audit_task(store, data["task"]["task_no"], bundle_data=data)
     return out
+
+
+def _start_reading(pool: ThreadPoolExecutor, path: Path) -> Future[tuple[str, bytes | Exception]]:
+    """The population file read, hashed and unzipped in ``pool``, begun before the parse."""
+    started = threading.Event()
+    early = pool.submit(_population_bytes, path, started)
+    # once the JSON parser holds the GIL, a thread that still needs it waits until the parse ends
+    started.wait()
+    return early
+
+
+def _parse_bundle(path: Path, text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
+    if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
+        raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error="format"))
+    return data
+
+
+def _population_source(pool: ThreadPoolExecutor, pop_file: Path, data: dict[str, Any],
+                       forked: population_reader.Reader | None,
+                       early: Future[tuple[str, bytes | Exception]] | None,
+                       meanwhile: Callable[[], None]) -> Any:
+    """The population for :func:`verify.verify_bundle`: None without a file; the IDs when the
+    forked reader read them whole and they hash as the bundle says; otherwise a function that
+    judges what the reader found, or that runs ``meanwhile`` and then waits for the file read
+    in ``pool`` (begun now, or ``early``)."""
+    if not pop_file.is_file():
+        return None
+    sha256, strata = data["population_file"]["sha256"], data["commit_object"]["strata"]
+    got = forked.result(strata) if forked is not None else None
+    if got is not None:
+        if got[0] == sha256 and not isinstance(got[1], str):
+            # read during the parse: the re-draw's hashing can begin beside the bundle's checks
+            return got[1]
+        return partial(_checked_population, pop_file, sha256, *got)
+    reading = pool.submit(_population_of, pop_file, early, sha256, strata)
+    del early
+
+    def population() -> dict[str, np.ndarray]:
+        meanwhile()
+        return reading.result()
+    return population
+
+
+class _Chain:
+    """The verdict on the ledger file beside a bundle, reached once: while the population file
+    is still being split (:meth:`check`, which keeps a failure for later), or at the end."""
+
+    def __init__(self, chain_file: Path, bundle_bytes: bytes, data: dict[str, Any]) -> None:
+        self._args = (chain_file, bundle_bytes, data)
+        self._verdict: list[str] | VerificationError | None = None
+
+    def check(self) -> None:
+        if self._verdict is None:
+            try:
+                self._verdict = _chain_checks(*self._args)
+            except VerificationError as exc:
+                self._verdict = exc
+
+    def checks(self) -> list[str]:
+        """The passed checks; a failure is raised now, after the bundle's own verdict."""
+        self.check()
+        if isinstance(self._verdict, VerificationError):
+            raise self._verdict
+        return self._verdict or []
 
 
 # What a damaged or hand-made file can raise while being read: reported as a failed verification.

@@ -63,22 +63,30 @@ def verify_bundle(bundle: Mapping[str, Any],
     ids = None if callable(population) else population
     early = _early_hashing(bundle, strata, ids) if ids is not None else None
     try:
-        return _verify_bundle(bundle, population, ids, early, text, as_written, commitment, strata, report)
+        # with a population, the other core reads it or hashes its tickets: these stay in-process
+        keys = _check_draws(bundle, text if as_written else None, commitment, strata,
+                            workers=None if population is None else 1)
+        _check_coverage(bundle)
+        if callable(population):
+            ids = population()
+        if ids is not None:
+            _check_population(bundle, strata, ids, keys, early, report)
     finally:
         if early is not None:
             early.tickets.cancel()
+    for d in bundle["draws"]:
+        report.ok("verify.ok_draw", round=d["record"]["round"], drawn=len(d["record"]["drawn"]))
+    return report
 
 
-def _verify_bundle(bundle: Mapping[str, Any], population: Any, ids: Mapping[str, Sequence[bytes]] | None,
-                   early: _Hashing | None,
-                   text: bytes | None, as_written: bool, commitment: str, strata: Sequence[Mapping[str, Any]],
-                   report: Report) -> Report:
-    record_seals = _record_seals(bundle, text) if as_written and text is not None else {}
+def _check_draws(bundle: Mapping[str, Any], text: bytes | None, commitment: str,
+                 strata: Sequence[Mapping[str, Any]], *, workers: int | None) -> list[bytes]:
+    """Every draw record by itself, its seal and its ledger entry; the entity key of each.
+    ``text``: the file's bytes when they hash to the bundle's seal as written."""
+    record_seals = _record_seals(bundle, text) if text is not None else {}
     ledger_by_round = {e.get("round"): e for e in bundle.get("draw_ledger", []) if e.get("kind") == "draw"}
     for e in bundle.get("draw_ledger", []):
         ledger.verify_entry(e)
-    # with a population, the other core reads it or hashes its tickets: these stay in-process
-    workers = None if population is None else 1
     keys = []
     for d in bundle["draws"]:
         rec = d["record"]
@@ -91,6 +99,11 @@ def _verify_bundle(bundle: Mapping[str, Any], population: Any, ids: Mapping[str,
         entry = ledger_by_round.get(rec["round"])
         if entry is None or entry.get("draw_seal") != seal:
             raise fail("verify.draw_ledger", round=rec["round"])
+    return keys
+
+
+def _check_coverage(bundle: Mapping[str, Any]) -> None:
+    """One current draw, the last; the entities and the results are exactly its drawn ones."""
     currents = [d for d in bundle["draws"] if d["current"]]
     if len(currents) != 1 or currents[0] is not bundle["draws"][-1]:
         raise fail("verify.current")
@@ -100,32 +113,33 @@ def _verify_bundle(bundle: Mapping[str, Any], population: Any, ids: Mapping[str,
     covered = [r["uscc"] for r in bundle["results"]]
     if len(covered) != len(drawn) or set(covered) != set(drawn):      # drawn holds no duplicate
         raise fail("verify.results_cover")
-    if callable(population):
-        ids = population()
-    if ids is not None:
-        if early is not None and (not keys or early.key != keys[0]):
+
+
+def _check_population(bundle: Mapping[str, Any], strata: Sequence[Mapping[str, Any]],
+                      ids: Mapping[str, Sequence[bytes]], keys: list[bytes], early: _Hashing | None,
+                      report: Report) -> None:
+    """The population's digests and sizes, then every draw again from it.  Tickets hashed
+    ``early`` serve the first round when they were hashed under its key; otherwise they are
+    hashed in forked workers now, while the digests are checked."""
+    if early is not None and (not keys or early.key != keys[0]):
+        early.tickets.cancel()
+        early = None
+    if early is None and keys:
+        early = _hashing(keys[0], strata, ids)
+    try:
+        verify_population(strata, ids)
+        report.population_checked = True
+        report.ok("verify.ok_population", strata=len(strata), rows=sum(s["size"] for s in strata))
+        for i, (d, key) in enumerate(zip(bundle["draws"], keys)):
+            if early is None:
+                check_redraw(d["record"], key, strata, ids)
+            else:
+                # tickets hashed early are used only now, the population matching the commitment
+                _redraw(d["record"], key, strata, early.ids, early.codes,
+                        tickets=early.tickets.result() if i == 0 else None)
+    finally:
+        if early is not None:
             early.tickets.cancel()
-            early = None
-        if early is None and keys:
-            # the first round's tickets are hashed in forked workers while the digests are checked
-            early = _hashing(keys[0], strata, ids)
-        try:
-            verify_population(strata, ids)
-            report.population_checked = True
-            report.ok("verify.ok_population", strata=len(strata), rows=sum(s["size"] for s in strata))
-            for i, (d, key) in enumerate(zip(bundle["draws"], keys)):
-                if early is None:
-                    check_redraw(d["record"], key, strata, ids)
-                else:
-                    # tickets hashed early are used only now, the population matching the commitment
-                    _redraw(d["record"], key, strata, early.ids, early.codes,
-                            tickets=early.tickets.result() if i == 0 else None)
-        finally:
-            if early is not None:
-                early.tickets.cancel()
-    for d in bundle["draws"]:
-        report.ok("verify.ok_draw", round=d["record"]["round"], drawn=len(d["record"]["drawn"]))
-    return report
 
 
 @dataclass
