@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from . import bundle
+from . import bundle, sampling
 
 _LEAD = '{"bundle":'
 _KEY = ',"commit_object":'
 _DEFLATE_MAX_RATIO = 1032
+_READ_FAILED = 3
 
 
 def leading_strata(text: str) -> list[dict[str, Any]] | None:
@@ -58,21 +59,51 @@ def leading_strata(text: str) -> list[dict[str, Any]] | None:
     return [{"key": k, "size": n} for k, n in zip(keys, sizes)]
 
 
-class Reader:
-    """A forked worker reading one population file for the given strata."""
+def leading_key(text: str) -> bytes | None:
+    """The first draw's entity key as its record states its seed, read from a canonical
+    bundle's text before the parse, or None.  A guess: tickets hashed under it are used only
+    once the record's seed has been checked and gives this key.
 
-    def __init__(self, path: Path, strata: list[dict[str, Any]]) -> None:
-        self.path, self.strata = path, strata
+    >>> seed = "00" * 32
+    >>> leading_key('{"draws":[{"current":false,"record":{"seed":"' + seed + '"}}]}') == \\
+    ...     sampling.subkey(bytes(32), "entity")
+    True
+    >>> leading_key('{"draws":[]}') is None
+    True
+    """
+    at = text.find('"draws":[{')
+    at = text.find('"seed":"', at) if at >= 0 else -1
+    if at < 0:
+        return None
+    try:
+        seed = bytes.fromhex(text[at + 8:at + 72])
+    except ValueError:
+        return None
+    return sampling.subkey(seed, "entity") if len(seed) == 32 else None
+
+
+class Reader:
+    """A forked worker reading one population file for the given strata and then, given a
+    ``key``, hashing the tickets of what it read (:attr:`tickets`) until this process joins
+    in: the parse of the bundle and the reading take a core each, and the hashing begins
+    as soon as the file is read."""
+
+    def __init__(self, path: Path, strata: list[dict[str, Any]], key: bytes | None = None) -> None:
+        self.path, self.strata, self.key = path, strata, key
         rows = sum(s["size"] for s in strata)
         self._ids = mmap.mmap(-1, max(rows * 18, 1))
+        self.stacked = np.frombuffer(self._ids, "S18", count=rows)
+        self.tickets = None if key is None else sampling.PendingTickets.shared(key, self.stacked)
         ctx = multiprocessing.get_context("fork")
         self._conn, child_end = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_work, args=(path, strata, self._ids, child_end), daemon=True)
+        self._proc = ctx.Process(target=_work, args=(path, strata, self._ids, child_end, self.tickets), daemon=True)
         self._proc.start()
         child_end.close()
+        if self.tickets is not None:
+            self.tickets.attach(self._proc)
 
     @classmethod
-    def start(cls, path: Path, strata: list[dict[str, Any]] | None) -> Reader | None:
+    def start(cls, path: Path, strata: list[dict[str, Any]] | None, key: bytes | None = None) -> Reader | None:
         """A reader, or None when ``fork`` is missing or the strata cannot be in the file
         (more rows than its compressed size could inflate to)."""
         if strata is None or "fork" not in multiprocessing.get_all_start_methods():
@@ -83,11 +114,13 @@ class Reader:
             return None
         if sum(s["size"] for s in strata) > limit:
             return None
-        return cls(path, strata)
+        return cls(path, strata, key)
 
     def result(self, strata: list[dict[str, Any]]) -> tuple[str, dict[str, np.ndarray] | str] | None:
         """The file's SHA-256 and its IDs per stratum (or why they could not be read), when
-        ``strata`` (from the parsed bundle) are the ones read; otherwise None."""
+        ``strata`` (from the parsed bundle) are the ones read; otherwise None.  A reader
+        hashing :attr:`tickets` goes on doing so; otherwise it has ended."""
+        hashing = False
         try:
             if not _same(strata, self.strata):
                 return None
@@ -95,9 +128,10 @@ class Reader:
                 sha, error = self._conn.recv()
             except (EOFError, OSError):
                 return None
-            self._proc.join()
-            if self._proc.exitcode != 0 or sha is None:
-                return None
+            if self.tickets is None or error is not None or sha is None:
+                self._proc.join()
+                if self._proc.exitcode not in (0, _READ_FAILED) or sha is None:
+                    return None
             if error is not None:
                 return sha, error
             out: dict[str, np.ndarray] = {}
@@ -105,9 +139,11 @@ class Reader:
             for s in self.strata:
                 out[s["key"]] = np.frombuffer(self._ids, "S18", count=s["size"], offset=row * 18)
                 row += s["size"]
+            hashing = self.tickets is not None
             return sha, out
         finally:
-            self.cancel()
+            if not hashing:
+                self.cancel()
 
     def cancel(self) -> None:
         if self._proc.is_alive():
@@ -125,14 +161,16 @@ def _same(parsed: object, read: list[dict[str, Any]]) -> bool:
         return False
 
 
-def _work(path: Path, strata: list[dict[str, Any]], ids: mmap.mmap, conn: Connection) -> None:
-    """Runs in the forked worker: (sha256, None) with the IDs written, (sha256, error text),
-    or (None, None) when the file could not be read at all."""
+def _work(path: Path, strata: list[dict[str, Any]], ids: mmap.mmap, conn: Connection,
+          tickets: sampling.PendingTickets | None) -> None:
+    """Runs in the forked worker: (sha256, None) with the IDs written, then their tickets
+    hashed; (sha256, error text), or (None, None) when the file could not be read at all,
+    and then an exit with :data:`_READ_FAILED` (no tickets were hashed)."""
     try:
         raw = path.read_bytes()
     except OSError:
         conn.send((None, None))
-        return
+        raise SystemExit(_READ_FAILED) from None
     sha = hashlib.sha256(raw).hexdigest()
     try:
         read = bundle.read_population_bytes(bundle.gunzip(raw), strata)
@@ -144,3 +182,6 @@ def _work(path: Path, strata: list[dict[str, Any]], ids: mmap.mmap, conn: Connec
         conn.send((sha, None))
     except (ValueError, OSError, EOFError, zlib.error) as exc:
         conn.send((sha, str(exc)[:200]))
+        raise SystemExit(_READ_FAILED) from None
+    if tickets is not None:
+        tickets.work()

@@ -430,7 +430,9 @@ def _verify_file(path: Path, store: Store | None, population_path: str | Path | 
     # the population file is read and split into strata by a forked worker while the bundle is
     # parsed (the JSON parser holds the GIL throughout); failing that, it is read, hashed and
     # unzipped by a thread meanwhile (the inflate runs without the GIL) and split afterwards
-    forked = population_reader.Reader.start(guess, population_reader.leading_strata(text)) if beside else None
+    # it then hashes the tickets of the first round's re-draw under the key its record states
+    forked = population_reader.Reader.start(guess, population_reader.leading_strata(text),
+                                            population_reader.leading_key(text)) if beside else None
     try:
         with ThreadPoolExecutor(1) as pool:
             early = _start_reading(pool, guess) if beside and forked is None else None
@@ -439,11 +441,11 @@ def _verify_file(path: Path, store: Store | None, population_path: str | Path | 
             chain = _Chain(Path(ledger_path) if ledger_path else _beside(path, "-ledger.jsonl"), bundle_bytes, data)
             try:
                 pop_file = Path(population_path) if population_path else path.with_name(data["population_file"]["name"])
-                population = _population_source(pool, pop_file, data, forked if pop_file == guess else None,
-                                                early if pop_file == guess else None, chain.check)
+                population, hashed = _population_source(pool, pop_file, data, forked if pop_file == guess else None,
+                                                        early if pop_file == guess else None, chain.check)
                 del early                          # the reading holds the unzipped bytes
-                report = verify.verify_bundle(data, population, text=bundle_bytes)
-                del population
+                report = verify.verify_bundle(data, population, text=bundle_bytes, hashed=hashed)
+                del population, hashed
             except _MALFORMED as exc:
                 raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name,
                                                          error=repr(exc)[:200])) from None
@@ -481,27 +483,29 @@ def _parse_bundle(path: Path, text: str) -> dict[str, Any]:
 def _population_source(pool: ThreadPoolExecutor, pop_file: Path, data: dict[str, Any],
                        forked: population_reader.Reader | None,
                        early: Future[tuple[str, bytes | Exception]] | None,
-                       meanwhile: Callable[[], None]) -> Any:
-    """The population for :func:`verify.verify_bundle`: None without a file; the IDs when the
-    forked reader read them whole and they hash as the bundle says; otherwise a function that
-    judges what the reader found, or that runs ``meanwhile`` and then waits for the file read
-    in ``pool`` (begun now, or ``early``)."""
+                       meanwhile: Callable[[], None]) -> tuple[Any, Any]:
+    """The population for :func:`verify.verify_bundle` and the tickets hashed for it: None
+    without a file; the IDs (and the reader's tickets) when the forked reader read them whole
+    and they hash as the bundle says; otherwise a function that judges what the reader found,
+    or that runs ``meanwhile`` and then waits for the file read in ``pool`` (begun now, or
+    ``early``)."""
     if not pop_file.is_file():
-        return None
+        return None, None
     sha256, strata = data["population_file"]["sha256"], data["commit_object"]["strata"]
     got = forked.result(strata) if forked is not None else None
     if got is not None:
         if got[0] == sha256 and not isinstance(got[1], str):
-            # read during the parse: the re-draw's hashing can begin beside the bundle's checks
-            return got[1]
-        return partial(_checked_population, pop_file, sha256, *got)
+            # read during the parse, hashed since: the re-draw's tickets come in beside the bundle's checks
+            hashed = None if forked.tickets is None else (forked.key, forked.stacked, forked.tickets)
+            return got[1], hashed
+        return partial(_checked_population, pop_file, sha256, *got), None
     reading = pool.submit(_population_of, pop_file, early, sha256, strata)
     del early
 
     def population() -> dict[str, np.ndarray]:
         meanwhile()
         return reading.result()
-    return population
+    return population, None
 
 
 class _Chain:

@@ -725,6 +725,34 @@ class PendingTickets:
             self.cancel()
             raise
 
+    @classmethod
+    def shared(cls, key: bytes, arr: np.ndarray) -> PendingTickets:
+        """Tickets of ``arr`` (in memory shared with a process the caller forks, which may
+        fill it first) hashed by that process, which calls :meth:`work`, and by this one in
+        :meth:`result`; the caller hands the process over with :meth:`attach`.
+
+        >>> import threading
+        >>> pending = PendingTickets.shared(bytes(32), np.array([b"A", b"B"], "S18"))
+        >>> worker = threading.Thread(target=pending.work)
+        >>> worker.start(); worker.join()
+        >>> pending.result().tolist() == tickets(bytes(32), [b"A", b"B"]).tolist()
+        True
+        """
+        self = cls.__new__(cls)
+        n = len(arr)
+        self._key, self._arr, self._children = _as_key(key, "key"), arr, []
+        self._out = np.frombuffer(mmap.mmap(-1, max(n, 1) * 8), dtype=np.uint64)[:n]
+        self._block = max(1, min(_SCHED_BLOCK, -(-n // 8)))
+        self._claimed = multiprocessing.get_context("fork").Value("q", 2)
+        return self
+
+    def work(self) -> None:
+        """The forked process's share of :meth:`shared` tickets: block 1, then any left."""
+        _hash_worker(self._key, self._arr, self._out, self._claimed, self._block, 1)
+
+    def attach(self, process: multiprocessing.process.BaseProcess) -> None:
+        self._children.append(process)
+
     def result(self) -> np.ndarray:
         """Hash this process's share, wait for the workers; a worker that died is an error."""
         try:

@@ -38,7 +38,8 @@ def fail(code: str, **params: Any) -> VerificationError:
 
 def verify_bundle(bundle: Mapping[str, Any],
                   population: Mapping[str, Sequence[bytes]] | Callable[[], Mapping[str, Sequence[bytes]]] | None = None,
-                  *, text: str | bytes | None = None) -> Report:
+                  *, text: str | bytes | None = None,
+                  hashed: tuple[bytes, np.ndarray, sampling.PendingTickets] | None = None) -> Report:
     """Check a publication bundle (as loaded from its JSON file, with its ``seal``).
 
     ``population``: the population file's IDs per stratum, or a function returning them. The
@@ -46,6 +47,10 @@ def verify_bundle(bundle: Mapping[str, Any],
     caller can read the file meanwhile.
     ``text``: the file's JSON text (or its bytes), whose seal is then checked by hashing it
     as written.
+    ``hashed``: with ``population`` given as IDs, their tickets begun by the caller: a key
+    (a guess at the first round's), the IDs stacked stratum after stratum in commitment
+    order, and the tickets under way.  They are used only if the first record, once
+    checked, gives that key; this process otherwise hashes them itself.
     """
     if isinstance(text, str):
         text = text.encode("utf-8")
@@ -61,7 +66,12 @@ def verify_bundle(bundle: Mapping[str, Any],
     report.ok("verify.ok_commitment", commitment=commitment)
     strata = commit_obj["strata"]
     ids = None if callable(population) else population
-    early = _early_hashing(bundle, strata, ids) if ids is not None else None
+    if ids is None:
+        early = None
+    elif hashed is not None:
+        early = _adopted(hashed, strata, ids)
+    else:
+        early = _early_hashing(bundle, strata, ids)
     try:
         # with a population, the other core reads it or hashes its tickets: these stay in-process
         keys = _check_draws(bundle, text if as_written else None, commitment, strata,
@@ -136,10 +146,19 @@ def _check_population(bundle: Mapping[str, Any], strata: Sequence[Mapping[str, A
             else:
                 # tickets hashed early are used only now, the population matching the commitment
                 _redraw(d["record"], key, strata, early.ids, early.codes,
-                        tickets=early.tickets.result() if i == 0 else None)
+                        tickets=_finished(early.tickets) if i == 0 else None)
     finally:
         if early is not None:
             early.tickets.cancel()
+
+
+def _finished(tickets: sampling.PendingTickets) -> np.ndarray | None:
+    """Tickets hashed beside the checks, or None (hashed again here) when a worker died: a
+    helper process lost changes how long a verification takes, never its verdict."""
+    try:
+        return tickets.result()
+    except sampling.TicketWorkerError:
+        return None
 
 
 @dataclass
@@ -157,6 +176,21 @@ def _hashing(key: bytes, strata: Sequence[Mapping[str, Any]],
              population: Mapping[str, Sequence[bytes]]) -> _Hashing | None:
     stacked = _stacked(strata, population)
     return None if stacked is None else _Hashing(key, *stacked, sampling.start_tickets(key, stacked[0]))
+
+
+def _adopted(hashed: tuple[bytes, np.ndarray, sampling.PendingTickets], strata: Sequence[Mapping[str, Any]],
+             population: Mapping[str, Sequence[bytes]]) -> _Hashing | None:
+    """The caller's tickets as a :class:`_Hashing`, when its stacked IDs have the population's
+    stratum sizes (their contents are checked by the digests before any ticket is used)."""
+    key, arr, tickets = hashed
+    try:
+        sizes = [len(population[s["key"]]) for s in strata]
+    except (KeyError, TypeError):
+        sizes = None
+    if sizes is None or sum(sizes) != len(arr):
+        tickets.cancel()
+        return None
+    return _Hashing(key, arr, np.repeat(np.arange(len(strata), dtype=np.int32), sizes), tickets)
 
 
 def _early_hashing(bundle: Mapping[str, Any], strata: Sequence[Mapping[str, Any]],

@@ -330,6 +330,45 @@ def test_a_reader_that_dies_leaves_the_reading_to_this_process(published: Cycle,
     assert publication.verify_file(published.bundle).checks == untouched
 
 
+def _spy_hashing(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
+    """Which tickets the re-draw used: the reader's (adopted), or hashed here afterwards."""
+    from shuangsuiji import verify
+
+    seen: dict[str, list[object]] = {"adopted": [], "hashed here": []}
+    adopted, hashing = verify._adopted, verify._hashing
+    monkeypatch.setattr(verify, "_adopted", lambda *a: seen["adopted"].append(adopted(*a)) or seen["adopted"][-1])
+    monkeypatch.setattr(verify, "_hashing", lambda *a: seen["hashed here"].append(hashing(*a)) or seen["hashed here"][-1])
+    return seen
+
+
+def test_the_reader_hashes_the_first_rounds_tickets(published: Cycle, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked reader hashes the re-draw's tickets under the key the first record states,
+    and they are used: no second hashing."""
+    seen = _spy_hashing(monkeypatch)
+    checks = publication.verify_file(published.bundle).checks
+    assert any("第 1 轮抽取复核一致" in c for c in checks)
+    assert len(seen["adopted"]) == 1 and seen["adopted"][0] is not None and seen["hashed here"] == []
+
+
+def test_tickets_under_a_wrong_guessed_key_are_not_used(published: Cycle, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader's key is read from the text before any check: a hand-made file may state
+    another seed there.  Tickets under a key that is not the checked one are hashed again."""
+    untouched = publication.verify_file(published.bundle).checks
+    seen = _spy_hashing(monkeypatch)
+    monkeypatch.setattr(population_reader, "leading_key", lambda text: sampling.subkey(bytes(32), "entity"))
+    assert publication.verify_file(published.bundle).checks == untouched
+    assert seen["adopted"][0] is not None and len(seen["hashed here"]) == 1
+
+
+def test_a_reader_that_dies_while_hashing_leaves_the_hashing_to_this_process(
+        published: Cycle, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    untouched = publication.verify_file(published.bundle).checks
+    monkeypatch.setattr(sampling.PendingTickets, "work", lambda self: os._exit(5))
+    assert publication.verify_file(published.bundle).checks == untouched
+
+
 def test_population_errors_are_named_before_ledger_errors(published: Cycle, read_path: ReadPath) -> None:
     """verify names the first failure in its documented order (docs/verify.md), whichever
     way the population file is read: the population file before the ledger file."""
