@@ -4,6 +4,8 @@ The JSON parser holds the GIL for the whole parse of a large bundle (1.5 s at 10
 entities), so a thread splitting the population file beside it waits until the parse ends.
 A forked process does not: it hashes, inflates and splits the file into strata, and writes
 the IDs into memory shared with this process, all during the parse.
+Given the key the first draw record states, it then hashes those IDs' tickets, which
+verify uses only once that key has been checked.
 
 The split needs the committed strata, which a bundle written by :mod:`.publication` holds
 near its start: canonical JSON orders keys, and ``commit_object`` comes second. They are
