@@ -480,10 +480,13 @@ def _parse_bundle(path: Path, text: str) -> dict[str, Any]:
     return data
 
 
+_Population = dict[str, np.ndarray] | Callable[[], dict[str, np.ndarray]] | None
+
+
 def _population_source(pool: ThreadPoolExecutor, pop_file: Path, data: dict[str, Any],
                        forked: population_reader.Reader | None,
                        early: Future[tuple[str, bytes | Exception]] | None,
-                       meanwhile: Callable[[], None]) -> tuple[Any, Any]:
+                       meanwhile: Callable[[], None]) -> tuple[_Population, verify.Hashed | None]:
     """The population for :func:`verify.verify_bundle` and the tickets hashed for it: None
     without a file; the IDs (and the reader's tickets) when the forked reader read them whole
     and they hash as the bundle says; otherwise a function that judges what the reader found,
@@ -500,7 +503,6 @@ def _population_source(pool: ThreadPoolExecutor, pop_file: Path, data: dict[str,
             return got[1], hashed
         return partial(_checked_population, pop_file, sha256, *got), None
     reading = pool.submit(_population_of, pop_file, early, sha256, strata)
-    del early
 
     def population() -> dict[str, np.ndarray]:
         meanwhile()

@@ -32,6 +32,11 @@ class Report:
         self.checks.append(i18n.text(code, **params))
 
 
+# tickets a caller began: the key (a guess at the first round's), the IDs stacked stratum
+# after stratum in commitment order, the tickets under way
+Hashed = tuple[bytes, np.ndarray, sampling.PendingTickets]
+
+
 def fail(code: str, **params: Any) -> VerificationError:
     return VerificationError(detail=i18n.lazy(code, **params))
 
@@ -39,7 +44,7 @@ def fail(code: str, **params: Any) -> VerificationError:
 def verify_bundle(bundle: Mapping[str, Any],
                   population: Mapping[str, Sequence[bytes]] | Callable[[], Mapping[str, Sequence[bytes]]] | None = None,
                   *, text: str | bytes | None = None,
-                  hashed: tuple[bytes, np.ndarray, sampling.PendingTickets] | None = None) -> Report:
+                  hashed: Hashed | None = None) -> Report:
     """Check a publication bundle (as loaded from its JSON file, with its ``seal``).
 
     ``population``: the population file's IDs per stratum, or a function returning them. The
@@ -178,7 +183,7 @@ def _hashing(key: bytes, strata: Sequence[Mapping[str, Any]],
     return None if stacked is None else _Hashing(key, *stacked, sampling.start_tickets(key, stacked[0]))
 
 
-def _adopted(hashed: tuple[bytes, np.ndarray, sampling.PendingTickets], strata: Sequence[Mapping[str, Any]],
+def _adopted(hashed: Hashed, strata: Sequence[Mapping[str, Any]],
              population: Mapping[str, Sequence[bytes]]) -> _Hashing | None:
     """The caller's tickets as a :class:`_Hashing`, when its stacked IDs have the population's
     stratum sizes (their contents are checked by the digests before any ticket is used)."""
