@@ -29,27 +29,29 @@ import numpy as np
 
 from . import bundle, sampling
 
-_LEAD = '{"bundle":'
-_KEY = ',"commit_object":'
+_LEAD = b'{"bundle":'
+_KEY = b',"commit_object":'
+_STRATA_MAX = 16 << 20          # bytes of a bundle's start searched for its strata
 _DEFLATE_MAX_RATIO = 1032
 _READ_FAILED = 3
 
 
-def leading_strata(text: str) -> list[dict[str, Any]] | None:
-    """``commit_object.strata`` read from the start of a canonical bundle's text, or None.
+def leading_strata(data: bytes) -> list[dict[str, Any]] | None:
+    """``commit_object.strata`` read from the start of a canonical bundle's bytes, or None.
 
-    >>> leading_strata('{"bundle":"b/1","commit_object":{"strata":[{"key":"*","size":2}]},"x":1}')
+    >>> leading_strata(b'{"bundle":"b/1","commit_object":{"strata":[{"key":"*","size":2}]},"x":1}')
     [{'key': '*', 'size': 2}]
-    >>> leading_strata('{"x": 1}') is None
+    >>> leading_strata(b'{"x": 1}') is None
     True
     """
-    if not text.startswith(_LEAD):
+    if not data.startswith(_LEAD):
         return None
-    at = text.find(_KEY, 0, 4096)
+    at = data.find(_KEY, 0, 4096)
     if at < 0:
         return None
+    head = bytes(data[at + len(_KEY):at + _STRATA_MAX]).decode("utf-8", "ignore")
     try:
-        obj, _ = json.JSONDecoder().raw_decode(text, at + len(_KEY))
+        obj, _ = json.JSONDecoder().raw_decode(head)
         strata = obj["strata"]
         keys = [s["key"] for s in strata]
         sizes = [s["size"] for s in strata]
@@ -61,24 +63,24 @@ def leading_strata(text: str) -> list[dict[str, Any]] | None:
     return [{"key": k, "size": n} for k, n in zip(keys, sizes)]
 
 
-def leading_key(text: str) -> bytes | None:
+def leading_key(data: bytes) -> bytes | None:
     """The first draw's entity key as its record states its seed, read from a canonical
-    bundle's text before the parse, or None.  A guess: tickets hashed under it are used only
-    once the record's seed has been checked and gives this key.
+    bundle's bytes before they are decoded and parsed, or None.  A guess: tickets hashed
+    under it are used only once the record's seed has been checked and gives this key.
 
     >>> seed = "00" * 32
-    >>> leading_key('{"draws":[{"current":false,"record":{"seed":"' + seed + '"}}]}') == \\
+    >>> leading_key(b'{"draws":[{"current":false,"record":{"seed":"' + seed.encode() + b'"}}]}') == \\
     ...     sampling.subkey(bytes(32), "entity")
     True
-    >>> leading_key('{"draws":[]}') is None
+    >>> leading_key(b'{"draws":[]}') is None
     True
     """
-    at = text.find('"draws":[{')
-    at = text.find('"seed":"', at) if at >= 0 else -1
+    at = data.find(b'"draws":[{')
+    at = data.find(b'"seed":"', at) if at >= 0 else -1
     if at < 0:
         return None
     try:
-        seed = bytes.fromhex(text[at + 8:at + 72])
+        seed = bytes.fromhex(bytes(data[at + 8:at + 72]).decode("ascii"))
     except ValueError:
         return None
     return sampling.subkey(seed, "entity") if len(seed) == 32 else None

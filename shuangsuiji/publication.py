@@ -423,17 +423,21 @@ def _verify_file(path: Path, store: Store | None, population_path: str | Path | 
     guess = Path(population_path) if population_path else _beside(path, "-population.csv.gz")
     try:
         bundle_bytes = path.read_bytes().rstrip(b"\r\n")
-        text = bundle_bytes.decode("utf-8")
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
     beside = guess != path and guess.is_file()
     # the population file is read and split into strata by a forked worker while the bundle is
-    # parsed (the JSON parser holds the GIL throughout); failing that, it is read, hashed and
-    # unzipped by a thread meanwhile (the inflate runs without the GIL) and split afterwards
-    # it then hashes the tickets of the first round's re-draw under the key its record states
-    forked = population_reader.Reader.start(guess, population_reader.leading_strata(text),
-                                            population_reader.leading_key(text)) if beside else None
+    # decoded and parsed (the JSON parser holds the GIL throughout); failing that, it is read,
+    # hashed and unzipped by a thread meanwhile (the inflate runs without the GIL) and split
+    # afterwards; the worker then hashes the tickets of the first round's re-draw under the key
+    # its record states
+    forked = population_reader.Reader.start(guess, population_reader.leading_strata(bundle_bytes),
+                                            population_reader.leading_key(bundle_bytes)) if beside else None
     try:
+        try:
+            text = bundle_bytes.decode("utf-8")
+        except ValueError as exc:
+            raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
         with ThreadPoolExecutor(1) as pool:
             early = _start_reading(pool, guess) if beside and forked is None else None
             data = _parse_bundle(path, text)
