@@ -49,7 +49,7 @@ def leading_strata(data: bytes) -> list[dict[str, Any]] | None:
     at = data.find(_KEY, 0, 4096)
     if at < 0:
         return None
-    head = bytes(data[at + len(_KEY):at + _STRATA_MAX]).decode("utf-8", "ignore")
+    head = data[at + len(_KEY):at + _STRATA_MAX].decode("utf-8", "ignore")
     try:
         obj, _ = json.JSONDecoder().raw_decode(head)
         strata = obj["strata"]
@@ -80,7 +80,7 @@ def leading_key(data: bytes) -> bytes | None:
     if at < 0:
         return None
     try:
-        seed = bytes.fromhex(bytes(data[at + 8:at + 72]).decode("ascii"))
+        seed = bytes.fromhex(data[at + 8:at + 72].decode("ascii"))
     except ValueError:
         return None
     return sampling.subkey(seed, "entity") if len(seed) == 32 else None

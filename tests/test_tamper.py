@@ -350,6 +350,18 @@ def test_the_reader_hashes_the_first_rounds_tickets(published: Cycle, monkeypatc
     assert len(seen["adopted"]) == 1 and seen["adopted"][0] is not None and seen["hashed here"] == []
 
 
+def test_the_leading_key_is_found_after_a_provincial_drawn_list() -> None:
+    """A record's seed follows its drawn list, megabytes into the bundle: the reader's key is
+    looked for in the whole file, not in a prefix of it."""
+    seed = "ab" * 32
+    drawn = ",".join('"91330100%010d"' % i for i in range(400_000))
+    data = ('{"bundle":"b/1","draws":[{"current":true,"record":{"drawn":[' + drawn + '],"seed":"'
+            + seed + '"}}]}').encode("utf-8")
+    assert len(data) > 8 << 20
+    assert population_reader.leading_key(data) == sampling.subkey(bytes.fromhex(seed), "entity")
+    assert population_reader.leading_key(data.replace(seed.encode(), b"zz" * 32)) is None
+
+
 def test_tickets_under_a_wrong_guessed_key_are_not_used(published: Cycle, monkeypatch: pytest.MonkeyPatch) -> None:
     """The reader's key is read from the text before any check: a hand-made file may state
     another seed there.  Tickets under a key that is not the checked one are hashed again."""
