@@ -434,14 +434,9 @@ def _verify_file(path: Path, store: Store | None, population_path: str | Path | 
     forked = population_reader.Reader.start(guess, population_reader.leading_strata(bundle_bytes),
                                             population_reader.leading_key(bundle_bytes)) if beside else None
     try:
-        try:
-            text = bundle_bytes.decode("utf-8")
-        except ValueError as exc:
-            raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
         with ThreadPoolExecutor(1) as pool:
             early = _start_reading(pool, guess) if beside and forked is None else None
-            data = _parse_bundle(path, text)
-            del text
+            data = _parse_bundle(path, bundle_bytes)
             chain = _Chain(Path(ledger_path) if ledger_path else _beside(path, "-ledger.jsonl"), bundle_bytes, data)
             try:
                 pop_file = Path(population_path) if population_path else path.with_name(data["population_file"]["name"])
@@ -474,10 +469,10 @@ def _start_reading(pool: ThreadPoolExecutor, path: Path) -> Future[tuple[str, by
     return early
 
 
-def _parse_bundle(path: Path, text: str) -> dict[str, Any]:
+def _parse_bundle(path: Path, raw: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(text)
-    except ValueError as exc:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:                      # UnicodeDecodeError among them
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error=str(exc)[:200])) from None
     if not isinstance(data, dict) or "seal" not in data or "commit_object" not in data:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=path.name, error="format"))
