@@ -17,15 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-
-from . import i18n
+from . import i18n, xlsx
 from .cells import safe_cell
 from .errors import ValidationError
 from .estimate import Estimate, Note, StratumCounts, estimate
@@ -267,10 +262,22 @@ def _atomic_write(path: PathLike, write: Callable[[Path], None]) -> None:
         raise
 
 
-def write_csv(bulletin: Bulletin, path: PathLike, encoding: str = "utf-8-sig", lang: str = "zh") -> None:
-    """CSV for the publicity system and for machines; every cell formula-safe."""
+def check_encoding(encoding: str) -> None:
+    """Refuse a CSV encoding the publicity systems do not read."""
     if encoding not in CSV_ENCODINGS:
         raise ValidationError("bulletin.bad_encoding", encoding=encoding, allowed=", ".join(CSV_ENCODINGS))
+
+
+def write_all(bulletin: Bulletin, folder: Path, stem: str, encoding: str = "utf-8-sig", lang: str = "zh") -> None:
+    """The bulletin as ``stem-bulletin.csv``, ``.xlsx`` and ``.html`` in ``folder``."""
+    write_csv(bulletin, folder / f"{stem}-bulletin.csv", encoding=encoding, lang=lang)
+    write_xlsx(bulletin, folder / f"{stem}-bulletin.xlsx", lang=lang)
+    write_html(bulletin, folder / f"{stem}-bulletin.html", lang=lang)
+
+
+def write_csv(bulletin: Bulletin, path: PathLike, encoding: str = "utf-8-sig", lang: str = "zh") -> None:
+    """CSV for the publicity system and for machines; every cell formula-safe."""
+    check_encoding(encoding)
 
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding=encoding, newline="") as fh:
@@ -281,53 +288,30 @@ def write_csv(bulletin: Bulletin, path: PathLike, encoding: str = "utf-8-sig", l
     _atomic_write(path, write)
 
 
-def _xlsx_text(value: str) -> str:
-    """XML cannot hold most control characters or a bare CR: drop the former, CR becomes LF."""
-    value = ILLEGAL_CHARACTERS_RE.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
-    return safe_cell(value)
-
-
-def _cell(ws: Any, value: object, *, bold: bool = False, pct: bool = False) -> Any:
-    """A styled cell for the streaming writer; text stays text (number format ``@``)."""
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(ws, value=_xlsx_text(value) if isinstance(value, str) else value)
-    if isinstance(value, str):
-        cell.number_format = "@"
-    if bold:
-        cell.font = Font(bold=True)
-    if pct and value is not None:
-        cell.number_format = "0.00%"
-    return cell
-
-
 def write_xlsx(bulletin: Bulletin, path: PathLike, lang: str = "zh") -> None:
-    """Workbook: the entity sheet (all cells text, so IDs never become numbers) and a summary sheet.
+    """Workbook: the entity sheet (every cell text, so IDs never become numbers) and a summary sheet.
 
-    Written in openpyxl's streaming mode: a provincial bulletin has hundreds of thousands of rows.
+    Streamed row by row: a provincial bulletin has hundreds of thousands of rows.
     """
-    from openpyxl.utils import get_column_letter
+    def write(tmp: Path) -> None:
+        wb = xlsx.Workbook(tmp)
+        ws = wb.sheet(i18n.text("bulletin.sheet.rows", lang), (16, 24, 16, 24, 18, 22, 32, 22, 12, 36, 24),
+                      freeze_header=True)
+        ws.append(headers(lang), bold=True)
+        for row in table(bulletin, lang):
+            ws.append(row)
+        _summary_sheet(wb.sheet(i18n.text("bulletin.sheet.summary", lang), (28, 40)), bulletin, lang)
+        wb.close()
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(i18n.text("bulletin.sheet.rows", lang))
-    for j, width in enumerate((16, 24, 16, 24, 18, 22, 32, 22, 12, 36, 24), 1):
-        ws.column_dimensions[get_column_letter(j)].width = width
-    ws.freeze_panes = "A2"
-    ws.append([_cell(ws, h, bold=True) for h in headers(lang)])
-    for row in table(bulletin, lang):
-        ws.append([_cell(ws, v) for v in row])
-    _summary_sheet(wb.create_sheet(i18n.text("bulletin.sheet.summary", lang)), bulletin, lang)
-    _atomic_write(path, lambda tmp: wb.save(tmp))
+    _atomic_write(path, write)
 
 
-def _summary_sheet(ws: Any, bulletin: Bulletin, lang: str) -> None:
+def _summary_sheet(ws: xlsx.Sheet, bulletin: Bulletin, lang: str) -> None:
     s = summarize(bulletin)
     t = _texts(lang)
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 40
 
     def line(*values: object, bold: bool = False, pct: tuple[int, ...] = ()) -> None:
-        ws.append([_cell(ws, v, bold=bold, pct=j in pct) for j, v in enumerate(values, 1)])
+        ws.append(values, bold=bold, pct=pct)
 
     for key, value in zip(COLUMNS[:6], table_head(bulletin)):
         line(i18n.text(f"bulletin.col.{key}", lang), value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -293,28 +293,39 @@ def write_table(path: str | Path, columns: Sequence[Column], rows: Iterator[Sequ
     """
     path = Path(path)
     headers = [c.header(lang) for c in columns]
-    count = 0
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("data")
-        ws.append(headers)
-        for row in rows:
-            ws.append([_xlsx_value(v) for v in row])
-            count += 1
-        tmp = path.with_name(path.name + ".part")
-        wb.save(tmp)
-        tmp.replace(path)
-        return count
+    write = _write_xlsx if path.suffix.lower() == ".xlsx" else _write_csv
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", encoding=encoding, newline="") as fh:
+    try:
+        count = write(tmp, headers, rows, encoding)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _write_xlsx(path: Path, headers: list[str], rows: Iterable[Sequence[Any]], _encoding: str) -> int:
+    from . import xlsx
+
+    wb = xlsx.Workbook(path)
+    ws = wb.sheet("data", freeze_header=True)
+    ws.append(headers, bold=True)
+    count = 0
+    for row in rows:
+        ws.append([_xlsx_value(v) for v in row])
+        count += 1
+    wb.close()
+    return count
+
+
+def _write_csv(path: Path, headers: list[str], rows: Iterable[Sequence[Any]], encoding: str) -> int:
+    count = 0
+    with open(path, "w", encoding=encoding, newline="") as fh:
         w = csv.writer(fh)
         w.writerow(headers)
         for row in rows:
             w.writerow([_csv_value(v) for v in row])
             count += 1
-    tmp.replace(path)
     return count
 
 
@@ -329,13 +340,12 @@ def _csv_value(v: Any) -> str:
 
 
 def _xlsx_value(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, (date, datetime)):
-        return v.isoformat()
+    """Text, a date or ``None`` (the XLSX writer makes text safe)."""
+    if v is None or isinstance(v, (date, datetime)):
+        return v
     if isinstance(v, bool):
         return "是" if v else "否"
-    return safe_cell(str(v))
+    return str(v)
 
 
 i18n.register({
