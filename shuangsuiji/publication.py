@@ -26,6 +26,7 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from . import bulletin, bundle, clock, gcpause, i18n, ledger, population_reader, results, snapshot, verify, workdays
+from .beside import Beside
 from .errors import StateError, VerificationError
 from .importer import bulk_insert
 from .sampling import canonical_json
@@ -47,18 +48,13 @@ def _fname(task_no: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in task_no)
 
 
-def _entity_names(conn: Connection, draw_id: int) -> dict[str, str]:
-    return {u: n for u, n in conn.execute(text(
-        "SELECT e.uscc, e.name FROM draw_entity de JOIN entity e ON e.id = de.entity_id "
-        "WHERE de.draw_id = :d"), {"d": draw_id})}
-
-
 def publish(store: Store, task_no: str, out_dir: str | Path, *, actor: str, lang: str = "zh",
             encoding: str = "utf-8-sig", today: date | None = None) -> Published:
     """Publish a task whose results are all approved; returns the written files.
 
     ``actor`` (who publishes) is recorded on every result's publication event.
     """
+    bulletin.check_encoding(encoding)
     out = Path(out_dir)
     today = today or clock.today()
     staging = _staging(out)
@@ -84,26 +80,28 @@ def publish(store: Store, task_no: str, out_dir: str | Path, *, actor: str, lang
             pop_sha, pop_count = bundle.write_population_file(conn, task["id"], staging / pop_name)
             body = bundle.publication_content(conn, task, res, {"name": pop_name, "sha256": pop_sha,
                                                                 "rows": pop_count})
-            del res  # with the body below: a provincial task's results are re-read for the bulletin, not kept twice
+            del res  # the body holds them
             seq = ledger.append(conn, department_id=task["department_id"], task_id=task["id"], kind="publication",
                                 body=body)
-            del body
-            entry = conn.execute(text("SELECT content, seal FROM bundle WHERE department_id = :d AND seq = :s"),
-                                 {"d": task["department_id"], "s": seq}).one()
+            key = {"d": task["department_id"], "s": seq}
+            seal = str(conn.execute(text("SELECT seal FROM bundle WHERE department_id = :d AND seq = :s"),
+                                    key).scalar_one())
             bundle_name = f"{stem}-bundle.json"
-            with open(staging / bundle_name, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(ledger.sealed_text(entry[0], entry[1]))
-            seal = str(entry[1])
-            del entry
-            ledger.write_chain(conn, task["department_id"], staging / f"{stem}-ledger.jsonl")
-            _record_inspections(conn, task, draw["id"])
-            conn.execute(text("UPDATE task SET state = 'published', published_at = :p WHERE id = :t"),
-                         {"p": datetime.now(timezone.utc), "t": task["id"]})
-            b = build_bulletin(conn, task, draw, results.results_record(conn, draw["id"]), today, bundle_name, seal,
-                               pop_name)
-            bulletin.write_csv(b, staging / f"{stem}-bulletin.csv", encoding=encoding, lang=lang)
-            bulletin.write_xlsx(b, staging / f"{stem}-bulletin.xlsx", lang=lang)
-            bulletin.write_html(b, staging / f"{stem}-bulletin.html", lang=lang)
+            b = build_bulletin(task, body, today, bundle_name, seal, pop_name)
+            del body  # before the sealed text is read back: a provincial bundle is hundreds of MB
+            # the bulletin's files are written in a forked child while this process writes the
+            # bundle, the chain and the inspection history: neither needs the other
+            with Beside(bulletin.write_all, b, staging, stem, encoding, lang) as writing:
+                content = conn.execute(text("SELECT content FROM bundle WHERE department_id = :d AND seq = :s"),
+                                       key).scalar_one()
+                with open(staging / bundle_name, "w", encoding="utf-8", newline="\n") as fh:
+                    fh.write(ledger.sealed_text(content, seal))
+                del content
+                ledger.write_chain(conn, task["department_id"], staging / f"{stem}-ledger.jsonl")
+                _record_inspections(conn, task, draw["id"])
+                conn.execute(text("UPDATE task SET state = 'published', published_at = :p WHERE id = :t"),
+                             {"p": datetime.now(timezone.utc), "t": task["id"]})
+                writing.result()
         # Files reach the output folder only after the commit: a failed or killed transaction
         # leaves none behind.  Should moving fail now, the staged copies are kept (and
         # ``republish`` writes them again from the database).
@@ -147,7 +145,6 @@ def republish(store: Store, task_no: str, out_dir: str | Path, *, lang: str = "z
             task = bundle.task_row(conn, task_no)
             if task["state"] != "published":
                 raise StateError("republish.not_published", task=task_no)
-            draw = next(d for d in bundle.draw_rows(conn, task["id"]) if d["current"])
             content, seal, seq = conn.execute(text(
                 "SELECT content, seal, seq FROM bundle WHERE task_id = :t ORDER BY seq DESC LIMIT 1"),
                 {"t": task["id"]}).one()
@@ -167,15 +164,11 @@ def republish(store: Store, task_no: str, out_dir: str | Path, *, lang: str = "z
                 fh.write(sealed)
             del sealed
             ledger.write_chain(conn, task["department_id"], staging / f"{stem}-ledger.jsonl", upto=int(seq))
-            b = build_bulletin(conn, task, draw, body["results"], _cst_date(task["published_at"]), bundle_name,
-                               str(seal), pop["name"], names={e["uscc"]: e["name"] for e in body["entities"]},
-                               items=[i["name"] for i in body["task"]["items"]])
+            b = build_bulletin(task, body, _cst_date(task["published_at"]), bundle_name, str(seal), pop["name"])
             del body
         finally:
             conn.rollback()
-        bulletin.write_csv(b, staging / f"{stem}-bulletin.csv", encoding=encoding, lang=lang)
-        bulletin.write_xlsx(b, staging / f"{stem}-bulletin.xlsx", lang=lang)
-        bulletin.write_html(b, staging / f"{stem}-bulletin.html", lang=lang)
+        bulletin.write_all(b, staging, stem, encoding, lang)
         return Published(task_no=task_no, directory=out, files=_deliver(staging, out, stem), seal=str(seal),
                          seq=int(seq))
     finally:
@@ -207,46 +200,36 @@ def _record_inspections(conn: Connection, task: dict[str, Any], draw_id: int) ->
                  {"t": task["id"]})
 
 
-def build_bulletin(conn: Connection, task: dict[str, Any], draw: dict[str, Any], res: list[dict[str, Any]],
-                   today: date, bundle_name: str, seal: str, pop_name: str, *, names: dict[str, str] | None = None,
-                   items: list[str] | None = None) -> bulletin.Bulletin:
-    """The bulletin of a task's current draw; ``names`` and ``items`` (as sealed in the bundle)
-    replace the registry's current entity and item names."""
-    names = _entity_names(conn, draw["id"]) if names is None else names
-    rec = bundle.draw_record_from_db(conn, task, draw)
-    stratum_of = {x["uscc"]: rec["strata"][x["stratum"]]["key"] for x in rec["drawn"]}
-    by_uscc = {r["uscc"]: r for r in res}
+def build_bulletin(task: dict[str, Any], body: dict[str, Any], today: date, bundle_name: str, seal: str,
+                   pop_name: str) -> bulletin.Bulletin:
+    """The bulletin of a publication, from its sealed bundle ``body`` alone: the drawn entities,
+    their names, results and items as sealed, so a republished bulletin is the published one."""
+    current = next(d["record"] for d in body["draws"] if d["current"])
+    titles = [s["key"] for s in current["strata"]]
+    names = {e["uscc"]: e["name"] for e in body["entities"]}
+    by_uscc = {r["uscc"]: r for r in body["results"]}
     rows = []
-    for x in rec["drawn"]:
+    for x in current["drawn"]:
         r = by_uscc[x["uscc"]]
         rows.append(bulletin.BulletinRow(
             name=names[x["uscc"]], uscc=x["uscc"],
             completed_on=date.fromisoformat(r["completed_on"]) if r["completed_on"] else None,
             result_codes=list(r["codes"]), result_text=r.get("action") or "", remarks=r.get("remarks") or "",
-            stratum=stratum_of[x["uscc"]]))
-    commit = json.loads(task["commit_object"])
+            stratum=titles[x["stratum"]]))
+    commit = body["commit_object"]
     params = commit["parameters"]
     kind = i18n.text("publish.directed" if params["population"]["directed"] else "publish.undirected")
-    if items is None:
-        items = [n for (n,) in conn.execute(text("SELECT name FROM item WHERE code IN :c ORDER BY code")
-                                            .bindparams(_expanding("c")), {"c": list(params["items"])})] \
-            if params["items"] else []
+    items = [i["name"] for i in body["task"]["items"]]
     authority = "、".join([task["department"], *params["joint_departments"]])
     return bulletin.Bulletin(
         plan_no=task["plan_no"], plan_name=task["plan_name"], task_no=task["task_no"], task_name=task["name"],
         inspection_type=kind + ("：" + "、".join(items) if items else ""), authority=authority,
         published_on=today, rows=rows,
         strata=[bulletin.StratumInfo(key=s["key"], population=s["size"]) for s in commit["strata"]],
-        verification=bulletin.Verification(commitment=task["commitment"], seed=draw["seed"],
-                                           public_value=draw["public_value"], bundle_file=bundle_name,
+        verification=bulletin.Verification(commitment=body["commitment"], seed=current["seed"],
+                                           public_value=current["public_value"], bundle_file=bundle_name,
                                            bundle_seal=seal, population_file=pop_name,
-                                           round_no=int(draw["round_no"])))
-
-
-def _expanding(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name, expanding=True)
+                                           round_no=int(current["round"])))
 
 
 # -- dispatch (internal) ---------------------------------------------------------------------
