@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from shuangsuiji import demo, publication, results, tasks
-from shuangsuiji.errors import StateError, VerificationError
+from shuangsuiji.errors import StateError, ValidationError, VerificationError
 from shuangsuiji.store import Store
 
 
@@ -104,6 +104,10 @@ def test_nothing_published_before_results(db_url: str, tmp_path: Path) -> None:
         publication.publish(store, "T", tmp_path / "pub", actor="测试")
     assert "4" in info.value.message("en")          # 4 results not approved
     assert not (tmp_path / "pub").exists()
+    with pytest.raises(ValidationError) as bad:     # refused before any work
+        publication.publish(store, "T", tmp_path / "pub", actor="测试", encoding="latin-1")
+    assert bad.value.code == "bulletin.bad_encoding" and not (tmp_path / "pub").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".publish-")]
     n = publication.dispatch(store, "T", tmp_path / "dispatch.csv")
     assert n == 4
     store.close()
