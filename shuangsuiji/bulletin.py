@@ -294,14 +294,13 @@ def write_xlsx(bulletin: Bulletin, path: PathLike, lang: str = "zh") -> None:
     Streamed row by row: a provincial bulletin has hundreds of thousands of rows.
     """
     def write(tmp: Path) -> None:
-        wb = xlsx.Workbook(tmp)
-        ws = wb.sheet(i18n.text("bulletin.sheet.rows", lang), (16, 24, 16, 24, 18, 22, 32, 22, 12, 36, 24),
-                      freeze_header=True)
-        ws.append(headers(lang), bold=True)
-        for row in table(bulletin, lang):
-            ws.append(row)
-        _summary_sheet(wb.sheet(i18n.text("bulletin.sheet.summary", lang), (28, 40)), bulletin, lang)
-        wb.close()
+        with xlsx.Workbook(tmp) as wb:
+            ws = wb.sheet(i18n.text("bulletin.sheet.rows", lang), (16, 24, 16, 24, 18, 22, 32, 22, 12, 36, 24),
+                          freeze_header=True)
+            ws.append(headers(lang), bold=True)
+            for row in table(bulletin, lang):
+                ws.append(row)
+            _summary_sheet(wb.sheet(i18n.text("bulletin.sheet.summary", lang), (28, 40)), bulletin, lang)
 
     _atomic_write(path, write)
 

@@ -307,14 +307,13 @@ def write_table(path: str | Path, columns: Sequence[Column], rows: Iterator[Sequ
 def _write_xlsx(path: Path, headers: list[str], rows: Iterable[Sequence[Any]], _encoding: str) -> int:
     from . import xlsx
 
-    wb = xlsx.Workbook(path)
-    ws = wb.sheet("data", freeze_header=True)
-    ws.append(headers, bold=True)
     count = 0
-    for row in rows:
-        ws.append([_xlsx_value(v) for v in row])
-        count += 1
-    wb.close()
+    with xlsx.Workbook(path) as wb:
+        ws = wb.sheet("data", freeze_header=True)
+        ws.append(headers, bold=True)
+        for row in rows:
+            ws.append([_xlsx_value(v) for v in row])
+            count += 1
     return count
 
 

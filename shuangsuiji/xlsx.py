@@ -9,6 +9,7 @@ fast as openpyxl's streaming writer (benchmarks/README.md); openpyxl still reads
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
@@ -38,7 +39,7 @@ def text(value: str) -> str:
 
 
 class Workbook:
-    """An XLSX file being written; :meth:`close` finishes it."""
+    """An XLSX file being written; :meth:`close` (or leaving its ``with`` block) finishes it."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -63,6 +64,18 @@ class Workbook:
 
     def close(self) -> None:
         self._book.close()
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        # a failed export still closes, to release the sheets' temporary files; the caller
+        # removes the partial file
+        with contextlib.suppress(Exception):
+            self.close()
 
 
 class Sheet:

@@ -33,11 +33,10 @@ def test_table_cells_are_text_with_the_text_format(tmp_path: Path) -> None:
 
 
 def test_numbers_dates_and_percentages(tmp_path: Path) -> None:
-    wb = xlsx.Workbook(tmp_path / "n.xlsx")
-    ws = wb.sheet("汇总", (20, 10))
-    ws.append(["比例", 0.125, 3, date(2026, 11, 22)], pct=(2,))
-    ws.append(["合计", 0.5, None], bold=True, pct=(2,))
-    wb.close()
+    with xlsx.Workbook(tmp_path / "n.xlsx") as wb:
+        ws = wb.sheet("汇总", (20, 10))
+        ws.append(["比例", 0.125, 3, date(2026, 11, 22)], pct=(2,))
+        ws.append(["合计", 0.5, None], bold=True, pct=(2,))
     sheet = openpyxl.load_workbook(tmp_path / "n.xlsx")["汇总"]
     assert [c.value for c in sheet[1]] == ["比例", 0.125, 3, "2026-11-22"]
     assert sheet["B1"].number_format == "0.00%" and sheet["C1"].number_format == "General"
@@ -46,11 +45,10 @@ def test_numbers_dates_and_percentages(tmp_path: Path) -> None:
 
 
 def test_a_bool_or_an_unknown_value_is_refused(tmp_path: Path) -> None:
-    ws = xlsx.Workbook(tmp_path / "b.xlsx").sheet("s")
-    with pytest.raises(TypeError, match="row 1, column 2"):
-        ws.append(["a", True])
-    with pytest.raises(TypeError, match="object"):
-        ws.append([object()])
+    with pytest.raises(TypeError, match="row 1, column 2"), xlsx.Workbook(tmp_path / "b.xlsx") as wb:
+        wb.sheet("s").append(["a", True])
+    with pytest.raises(TypeError, match="object"), xlsx.Workbook(tmp_path / "c.xlsx") as wb:
+        wb.sheet("s").append([object()])
 
 
 def test_a_cell_too_long_for_excel_names_its_place_and_leaves_no_file(tmp_path: Path) -> None:
@@ -68,9 +66,8 @@ def test_a_cell_too_long_for_excel_names_its_place_and_leaves_no_file(tmp_path: 
 @given(st.lists(st.text(max_size=40), min_size=1, max_size=6))
 def test_any_text_reads_back_as_safe_text(tmp_path_factory: pytest.TempPathFactory, values: list[str]) -> None:
     path = tmp_path_factory.mktemp("x") / "h.xlsx"
-    wb = xlsx.Workbook(path)
-    wb.sheet("s").append(values)
-    wb.close()
+    with xlsx.Workbook(path) as wb:
+        wb.sheet("s").append(values)
     ws = openpyxl.load_workbook(path).active
     for j, v in enumerate(values, 1):
         cell = ws.cell(1, j)
