@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from shuangsuiji import (assignment, beside, clock, importer, packing, population, publication, registry, results,  # noqa: E402
-                         sampling, snapshot, synth, tasks, teams)
+from shuangsuiji import (assignment, beside, bundle, clock, importer, ledger, packing, population,  # noqa: E402
+                         publication, registry, results, sampling, snapshot, synth, tasks, teams)
 from shuangsuiji.store import Store  # noqa: E402
 
 
@@ -134,6 +134,15 @@ PARTS: dict[str, tuple[tuple[Any, str, str], ...]] = {
                              (tasks, "bulk_insert", "draw rows inserted"),
                              (beside.Beside, "result",
                               "wait for the sealed record (formatted beside the row writes)")),
+    "publish": ((results, "mark_published", "results marked published"),
+                (results, "results_record", "results read for the bundle"),
+                (bundle, "write_population_file", "population file"),
+                (bundle, "publication_content", "bundle body (draw records, names, officers)"),
+                (ledger, "append", "bundle sealed into the ledger"),
+                (publication, "build_bulletin", "bulletin built from the sealed body"),
+                (ledger, "write_chain", "ledger chain file"),
+                (publication, "_record_inspections", "inspection history"),
+                (beside.Beside, "result", "wait for the bulletin files (CSV, XLSX, HTML; a child beside the above)")),
 }
 
 
