@@ -72,3 +72,60 @@ def pack_all(arrays: Sequence[np.ndarray]) -> list[bytes]:
 
 def unpack_all(blobs: Sequence[bytes]) -> list[bytes]:
     return _parallel(unpack, blobs)
+
+
+def unpack_into(blobs: Sequence[bytes], out: np.ndarray, rows: Sequence[int] | None = None) -> None:
+    """Fill ``out`` with the blocks' bytes, one after another, on every core: no block is
+    held twice, as a joined copy would be.  Blocks that do not fill it exactly, or (given
+    ``rows``) do not hold that many of its rows each, are refused.
+
+    >>> out = np.empty(4, "<i8")
+    >>> unpack_into([pack(np.array([1, 2], "<i8")), zlib.compress(np.array([3, 4], "<i8").tobytes())], out)
+    >>> out.tolist()
+    [1, 2, 3, 4]
+    >>> unpack_into([pack(np.array([1], "<i8"))], out)
+    Traceback (most recent call last):
+    ...
+    shuangsuiji.packing.PackingError: damaged block: 8 bytes for 32
+    """
+    if not out.flags.c_contiguous:
+        raise ValueError("unpack_into needs a contiguous array")
+    view = memoryview(out.reshape(-1).view(np.uint8))
+    sources: list[bytes | int] = []
+    for blob in blobs:
+        try:
+            size = zstandard.frame_content_size(blob) if bytes(blob[:4]) == ZSTD_MAGIC else -1
+        except zstandard.ZstdError as exc:
+            raise PackingError(f"damaged block: {exc}") from None
+        sources.append(size if size >= 0 else unpack(blob))
+    sizes = [s if isinstance(s, int) else len(s) for s in sources]
+    if rows is not None and sizes != [n * out.itemsize for n in rows]:
+        raise PackingError(f"damaged block: {sizes} bytes for {list(rows)} rows of {out.itemsize}")
+    if sum(sizes) != len(view):
+        raise PackingError(f"damaged block: {sum(sizes)} bytes for {len(view)}")
+    starts = [0]
+    for n in sizes:
+        starts.append(starts[-1] + n)
+
+    def fill(i: int) -> None:
+        part = view[starts[i]:starts[i + 1]]
+        src = sources[i]
+        if not isinstance(src, int):
+            part[:] = src
+            return
+        try:
+            got = 0
+            with zstandard.ZstdDecompressor().stream_reader(blobs[i]) as reader:
+                while got < len(part):
+                    n = reader.readinto(part[got:])
+                    if not n:
+                        break
+                    got += n
+                if got == len(part) and reader.read(1):
+                    got += 1
+        except zstandard.ZstdError as exc:
+            raise PackingError(f"damaged block: {exc}") from None
+        if got != len(part):
+            raise PackingError(f"damaged block: {got} bytes for {len(part)}")
+
+    _parallel(fill, range(len(sources)))

@@ -181,17 +181,14 @@ def load(conn: Connection, sid: int) -> Columns | None:
     for name in names:
         if [c for c, _ in parts.get(name, [])] != list(range(len(parts.get(name, [])))):
             return None
-    try:
-        raw = iter(packing.unpack_all([d for name in names for _, d in parts.get(name, [])]))
-    except packing.PackingError:
-        return None
     arrays: dict[str, np.ndarray] = {}
     for name in names:
-        dtype = np.dtype(meta["dtypes"][name])
-        arr = np.frombuffer(b"".join([next(raw) for _ in parts.get(name, [])]), dtype=dtype)
-        if len(arr) != rows:
+        # each column is decompressed in place: a block that does not fit refuses the snapshot
+        arrays[name] = np.empty(rows, dtype=np.dtype(meta["dtypes"][name]))
+        try:
+            packing.unpack_into([d for _, d in parts.get(name, [])], arrays[name])
+        except packing.PackingError:
             return None
-        arrays[name] = arr
     usccs = arrays["uscc"]
     if len(usccs) > 1 and not bool((usccs[1:] > usccs[:-1]).all()):
         return None                      # freezes rely on the order: rebuild rather than trust it

@@ -252,23 +252,20 @@ def load_frozen(conn: Connection, task_id: int, task_no: str = "") -> Frozen:
         return Frozen(np.zeros(0, "S18"), np.zeros(0, np.int64), np.zeros(0, np.int32), [], [],
                       np.zeros(0, np.int64))
     with_units = all(r[6] is not None for r in rows)
+    sizes = [int(r[2]) for r in rows]
+    n = sum(sizes)
+    usccs, ids = np.empty(n, "S18"), np.empty(n, "<i8")
+    units = np.empty(n, "<i4") if with_units else None
     try:
-        raw = packing.unpack_all([r[4] for r in rows] + [r[5] for r in rows]
-                                 + ([r[6] for r in rows] if with_units else []))
+        packing.unpack_into([r[4] for r in rows], usccs, sizes)
+        packing.unpack_into([r[5] for r in rows], ids, sizes)
+        if units is not None:
+            packing.unpack_into([r[6] for r in rows], units, sizes)
     except packing.PackingError:
         raise VerificationError("task.frozen_damaged", task=task_no or task_id) from None
-    m = len(rows)
-    usccs = [np.frombuffer(b, dtype="S18") for b in raw[:m]]
-    ids = np.concatenate([np.frombuffer(b, dtype="<i8") for b in raw[m:2 * m]]).astype(np.int64)
-    units = (np.concatenate([np.frombuffer(b, dtype="<i4") for b in raw[2 * m:]]).astype(np.int64)
-             if with_units else None)
-    del raw
-    sizes = [int(r[2]) for r in rows]
-    if [len(u) for u in usccs] != sizes or len(ids) != sum(sizes) or \
-            (units is not None and len(units) != len(ids)):
-        raise VerificationError("task.frozen_damaged", task=task_no or task_id)
-    stratum_of = np.concatenate([np.full(len(u), i, dtype=np.int32) for i, u in enumerate(usccs)])
-    return Frozen(np.concatenate(usccs), ids, stratum_of, [r[1] for r in rows], [int(r[3]) for r in rows], units)
+    stratum_of = np.repeat(np.arange(len(rows), dtype=np.int32), sizes)
+    return Frozen(usccs, ids.astype(np.int64, copy=False), stratum_of, [r[1] for r in rows],
+                  [int(r[3]) for r in rows], None if units is None else units.astype(np.int64))
 
 
 def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entropy: bool = False,
