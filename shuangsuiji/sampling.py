@@ -514,35 +514,46 @@ def population_digest(ids: Sequence[bytes] | np.ndarray) -> str:
 
 def _grouped_digests(ids: np.ndarray, codes: np.ndarray, n_strata: int) -> list[str]:
     """Digest of every stratum with one string sort; rejects duplicate IDs anywhere."""
+    return _groups(ids, codes, n_strata, with_order=False)[0]
+
+
+def _groups(ids: np.ndarray, codes: np.ndarray, n_strata: int, *,
+            with_order: bool) -> tuple[list[str], np.ndarray | None, np.ndarray]:
+    """The strata's digests, the row order that grouped them (stratum index, then ID; None
+    when the rows already are, or when not ``with_order``) and the IDs in that order;
+    rejects duplicate IDs anywhere."""
     n, w = len(ids), ids.dtype.itemsize
     if n == 0:
-        return [hashlib.sha256(b"").hexdigest()] * n_strata
+        return [hashlib.sha256(b"").hexdigest()] * n_strata, None, ids
     if bool((ids[1:] > ids[:-1]).all()):
         # already strictly ascending (a frozen snapshot): distinct, and a stable grouping
         # by stratum keeps every stratum in order
-        sid = ids
         order = None if n_strata == 1 else np.argsort(codes, kind="stable")
+        grouped = ids if order is None else np.take(ids, order)
     else:
         cw = codes.dtype.itemsize
         comp = np.empty((n, w + cw), np.uint8)
         comp[:, :w] = ids.view(np.uint8).reshape(n, w)
         comp[:, w:] = codes.astype(f">u{cw}").view(np.uint8).reshape(n, cw)
-        comp = np.sort(comp.view(f"S{w + cw}").ravel()).view(np.uint8).reshape(n, w + cw)
+        keyed = comp.view(f"S{w + cw}").ravel()
+        order = np.argsort(keyed, kind="stable") if with_order else None
+        comp = (keyed[order] if with_order else np.sort(keyed)).view(np.uint8).reshape(n, w + cw)
         sid = np.ascontiguousarray(comp[:, :w]).view(f"S{w}").ravel()
         same = sid[1:] == sid[:-1]
         if same.any():
             raise EntityIdError("sampling.id.duplicate", value=repr(sid[int(np.argmax(same))]))
         sorted_codes = np.ascontiguousarray(comp[:, w:]).view(f">u{cw}").ravel()
-        del comp
-        order = None if n_strata == 1 else np.argsort(sorted_codes.astype(codes.dtype), kind="stable")
+        del comp, keyed
+        by_code = None if n_strata == 1 else np.argsort(sorted_codes.astype(codes.dtype), kind="stable")
+        grouped = sid if by_code is None else np.take(sid, by_code)
+        if order is not None and by_code is not None:
+            order = order[by_code]
     # one record per row, ID then newline, hashed a stratum at a time
     rows = np.empty(n, np.dtype([("id", f"S{w}"), ("nl", np.uint8)]))
-    # a gather straight into the strided field is 9 times slower than a gather and a copy
-    rows["id"] = sid if order is None else np.take(sid, order)
+    rows["id"] = grouped
     rows["nl"] = 0x0A
-    del sid, order
     ends = np.cumsum(np.bincount(codes, minlength=n_strata)).tolist()
-    return _stream_digests(rows.view(np.uint8), w + 1, ends)
+    return _stream_digests(rows.view(np.uint8), w + 1, ends), order, grouped
 
 
 def _stream_digests(flat: np.ndarray, stride: int, ends: list[int]) -> list[str]:
@@ -588,13 +599,30 @@ def _stream_digests(flat: np.ndarray, stride: int, ends: list[int]) -> list[str]
 def summarise(ids: np.ndarray, stratum_of: np.ndarray, stratum_keys: Sequence[str],
               quotas: Sequence[int]) -> list[StratumSummary]:
     """Sizes, quotas and population digests per stratum, in key order (for the commitment)."""
+    return summarise_groups(ids, stratum_of, stratum_keys, quotas)[0]
+
+
+def summarise_groups(ids: np.ndarray, stratum_of: np.ndarray, stratum_keys: Sequence[str],
+                     quotas: Sequence[int]) -> tuple[list[StratumSummary], np.ndarray, np.ndarray]:
+    """:func:`summarise`, with the grouping it hashed: the rows in order of stratum index, then
+    ID, and the IDs in that order, so that a freeze stores each stratum's members without
+    sorting them again.
+
+    >>> s, order, grouped = summarise_groups([b"C", b"A", b"B"], [1, 0, 1], ["x", "y"], [1, 1])
+    >>> order.tolist(), grouped.tolist(), [x.size for x in s]
+    ([1, 2, 0], [b'A', b'B', b'C'], [1, 2])
+    >>> s[1].digest == hashlib.sha256(b"B\\nC\\n").hexdigest()
+    True
+    """
     arr = _as_ids(ids)
     keys = _norm_keys(stratum_keys)
     codes = _as_codes(stratum_of, len(keys), len(arr))
     counts = np.bincount(codes, minlength=len(keys))
     ks = _as_quotas(quotas, keys, counts)
-    digests = _grouped_digests(arr, codes, len(keys))
-    return [StratumSummary(keys[i], int(counts[i]), ks[i], digests[i]) for i in _key_order(keys)]
+    digests, order, grouped = _groups(arr, codes, len(keys), with_order=True)
+    if order is None:
+        order = np.arange(len(arr))
+    return [StratumSummary(keys[i], int(counts[i]), ks[i], digests[i]) for i in _key_order(keys)], order, grouped
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")

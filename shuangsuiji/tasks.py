@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from itertools import repeat
@@ -177,17 +176,15 @@ def freeze(store: Store, task_no: str, *, as_of: date | None = None, reporter: R
         sizes = np.bincount(stratum_of, minlength=len(keys)) if len(keys) else np.zeros(0, np.int64)
         quotas = [sampling.quota(int(n), **_quota_rule(spec, r, k), minimum=spec.minimum)
                   for n, r, k in zip(sizes.tolist(), risks, keys)]
-        # rows come in ascending USCC order, so a stable grouping leaves each stratum sorted;
-        # the digests (hashing releases the GIL) run beside the compression of the members
-        grouped = np.argsort(stratum_of.astype(np.int16 if len(keys) < 2**15 else np.int32), kind="stable")
+        # the digests hash the members grouped by stratum, each stratum in ascending USCC
+        # order: the same grouping is stored, without sorting again
+        summaries, grouped, grouped_usccs = sampling.summarise_groups(pop.usccs, stratum_of, keys, quotas)
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
         units = pop.units.astype(np.int32) if not len(pop.units) or int(pop.units.max()) < 2**31 else None
-        with ThreadPoolExecutor(1) as side:
-            summarising = side.submit(sampling.summarise, pop.usccs, stratum_of, keys, quotas)
-            columns = [np.take(col, grouped) for col in (pop.usccs, pop.ids, units) if col is not None]
-            packed = packing.pack_all([col[a:b] for col in columns for a, b in zip(bounds, bounds[1:])])
-            del columns
-            summaries = summarising.result()
+        columns = [grouped_usccs] + [np.take(col, grouped) for col in (pop.ids, units) if col is not None]
+        del grouped, grouped_usccs
+        packed = packing.pack_all([col[a:b] for col in columns for a, b in zip(bounds, bounds[1:])])
+        del columns
         params = spec.parameters()
         commit_hex = sampling.commitment(params, summaries)
         commit_obj = {"algorithm": sampling.ALGORITHM, "parameters": params,

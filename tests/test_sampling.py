@@ -246,6 +246,25 @@ def test_same_inputs_and_shuffled_rows_give_the_same_draw(pop, key, rnd) -> None
         ref_digest(_by_stratum(ids, codes, keys, quotas)[s.key][0]) for s in sums]
 
 
+
+@FAST
+@given(populations(), st.booleans(), st.randoms(use_true_random=False))
+def test_summarise_groups_returns_the_grouping_it_hashed(pop, ascending, rnd) -> None:
+    """A freeze stores each stratum's members from this grouping: stratum index, then ID,
+    the same rows whether they came in ascending order (the fast path) or shuffled."""
+    ids, codes, keys, quotas = pop
+    perm = sorted(range(len(ids)), key=lambda i: ids[i]) if ascending else list(range(len(ids)))
+    if not ascending:
+        rnd.shuffle(perm)
+    arr = np.array([ids[p] for p in perm] or [b"0"], dtype="S18")[:len(ids)]
+    c = np.array([codes[p] for p in perm], np.int64)
+    sums, order, grouped = sampling.summarise_groups(arr, c, keys, quotas)
+    assert sums == sampling.summarise(arr, c, keys, quotas)
+    assert sorted(order.tolist()) == list(range(len(ids)))
+    assert grouped.tolist() == arr[order].tolist()
+    expected = sorted(range(len(ids)), key=lambda i: (int(c[i]), arr[i]))
+    assert order.tolist() == expected
+
 @FAST
 @given(st.lists(entity_ids, min_size=1, max_size=80, unique=True), keys32, st.data())
 def test_drawing_from_a_filter_equals_filtering_the_superset_order(ids, key, data) -> None:
