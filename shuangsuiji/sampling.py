@@ -14,6 +14,7 @@ The protocol, in the order a task runs it:
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import mmap
@@ -23,6 +24,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from fractions import Fraction
 from multiprocessing.sharedctypes import Synchronized
 
@@ -60,6 +62,7 @@ _HASH_BLOCK = 1 << 14
 _SCHED_BLOCK = 1 << 16
 _HASH_SUB = 512
 _CHECK_BLOCK = 1 << 16
+_DIGEST_BLOCK = 1 << 16
 _MAX_DEPTH = 64
 
 
@@ -548,16 +551,35 @@ def _groups(ids: np.ndarray, codes: np.ndarray, n_strata: int, *,
         grouped = sid if by_code is None else np.take(sid, by_code)
         if order is not None and by_code is not None:
             order = order[by_code]
-    # one record per row, ID then newline, hashed a stratum at a time
-    rows = np.empty(n, np.dtype([("id", f"S{w}"), ("nl", np.uint8)]))
-    rows["id"] = grouped
-    rows["nl"] = 0x0A
     ends = np.cumsum(np.bincount(codes, minlength=n_strata)).tolist()
-    return _stream_digests(rows.view(np.uint8), w + 1, ends), order, grouped
+    return _digests_of_groups(grouped, ends), order, grouped
 
 
-def _stream_digests(flat: np.ndarray, stride: int, ends: list[int]) -> list[str]:
-    """SHA-256 of each group of fixed-``stride`` records, the NUL padding of short IDs left out.
+def _digests_of_groups(grouped: np.ndarray, ends: list[int]) -> list[str]:
+    """SHA-256 of each group's records (ID then newline), the groups one after another in
+    ``grouped`` and ending at ``ends``.  The records are built a block at a time in one small
+    buffer: a whole copy would touch as much new memory again as the IDs."""
+    n, w = len(grouped), grouped.dtype.itemsize
+    hashes = [hashlib.sha256() for _ in ends]
+    starts = [0, *ends[:-1]]
+    buf = np.empty(min(n, _DIGEST_BLOCK), np.dtype([("id", f"S{w}"), ("nl", np.uint8)]))
+    buf["nl"] = 0x0A
+    for a in range(0, n, len(buf)):
+        b = min(a + len(buf), n)
+        buf["id"][:b - a] = grouped[a:b]
+        segments = []
+        s = bisect.bisect_right(ends, a)
+        while s < len(ends) and starts[s] < b:
+            if ends[s] > starts[s]:
+                segments.append((s, max(starts[s], a) - a, min(ends[s], b) - a))
+            s += 1
+        _hash_records(hashes, buf[:b - a].view(np.uint8), w + 1, segments)
+    return [h.hexdigest() for h in hashes]
+
+
+def _hash_records(hashes: list[Any], flat: np.ndarray, stride: int, segments: list[tuple[int, int, int]]) -> None:
+    """Feed fixed-``stride`` records to the hashes, the NUL padding of short IDs left out:
+    ``segments`` (hash, first row, end row) cover the rows of ``flat`` in order.
 
     Short IDs are rare and come in runs (sorted IDs group by length): full records are hashed
     in place, and only the runs of padded ones are compacted. Many short runs fall back to
@@ -568,17 +590,18 @@ def _stream_digests(flat: np.ndarray, stride: int, ends: list[int]) -> list[str]
     if len(breaks) + 1 > n // 32 + 16:
         compact = flat[flat != 0]
         lengths = stride - np.count_nonzero(flat.reshape(n, stride) == 0, axis=1)
-        bounds = np.concatenate(([0], np.cumsum(lengths)))[[0, *ends]].tolist()
+        offsets = np.concatenate(([0], np.cumsum(lengths))).tolist()
         view = memoryview(compact)
-        return [hashlib.sha256(view[a:b]).hexdigest() for a, b in zip(bounds, bounds[1:])]
+        for s, a, b in segments:
+            hashes[s].update(view[offsets[a]:offsets[b]])
+        return
     starts = padded[np.concatenate(([0], breaks))].tolist() if len(padded) else []
     stops = (padded[np.concatenate((breaks - 1, [len(padded) - 1]))] + 1).tolist() if len(padded) else []
     runs = list(zip(starts, stops))[::-1]
     view = memoryview(flat)
-    digests: list[str] = []
     row = 0
-    for end in ends:
-        h = hashlib.sha256()
+    for s, _, end in segments:
+        h = hashes[s]
         while runs and runs[-1][0] < end:
             a, b = runs[-1]
             h.update(view[row * stride:a * stride])
@@ -591,9 +614,7 @@ def _stream_digests(flat: np.ndarray, stride: int, ends: list[int]) -> list[str]
             else:
                 runs[-1] = (end, b)
         h.update(view[row * stride:end * stride])
-        digests.append(h.hexdigest())
         row = end
-    return digests
 
 
 def summarise(ids: np.ndarray, stratum_of: np.ndarray, stratum_keys: Sequence[str],

@@ -247,6 +247,24 @@ def test_same_inputs_and_shuffled_rows_give_the_same_draw(pop, key, rnd) -> None
 
 
 
+
+@FAST
+@given(populations(), st.integers(1, 7))
+def test_digests_do_not_depend_on_the_hashing_block(pop, block) -> None:
+    """The records are hashed a block at a time: strata and short-ID runs that cross block
+    boundaries give the reference digests."""
+    ids, codes, keys, quotas = pop
+    arr = np.array(sorted(ids) or [b"0"], dtype="S18")[:len(ids)]
+    c = np.array([codes[ids.index(x)] for x in sorted(ids)], np.int64)
+    saved = sampling._DIGEST_BLOCK
+    sampling._DIGEST_BLOCK = block
+    try:
+        sums = sampling.summarise(arr, c, keys, quotas)
+    finally:
+        sampling._DIGEST_BLOCK = saved
+    assert [s.digest for s in sums] == [
+        ref_digest(_by_stratum(ids, codes, keys, quotas)[s.key][0]) for s in sums]
+
 @FAST
 @given(populations(), st.booleans(), st.randoms(use_true_random=False))
 def test_summarise_groups_returns_the_grouping_it_hashed(pop, ascending, rnd) -> None:
