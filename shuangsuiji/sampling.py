@@ -898,7 +898,9 @@ def select(ids: np.ndarray, stratum_of: np.ndarray, stratum_keys: Sequence[str],
             raise DrawInputError("sampling.input.shape", what="tickets",
                                  expected=f"({n},) uint64", got=f"{t.shape} {t.dtype}")
     bounds = np.array([_prune_bound(int(m), k) for m, k in zip(counts, ks)], np.uint64)
-    cand = np.flatnonzero(t <= bounds[codes]) if n else np.empty(0, np.intp)
+    # a block at a time: the bound per row and the comparison stay in a few small buffers
+    cand = np.concatenate([a + np.flatnonzero(t[a:a + _CHECK_BLOCK] <= bounds[codes[a:a + _CHECK_BLOCK]])
+                           for a in range(0, n, _CHECK_BLOCK)] or [np.empty(0, np.intp)])
     cand_codes = codes[cand]
     cand = cand[np.argsort(cand_codes, kind="stable")]
     starts = np.concatenate(([0], np.cumsum(np.bincount(cand_codes, minlength=len(keys))))).tolist()

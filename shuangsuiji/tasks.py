@@ -238,7 +238,7 @@ class Frozen:
     stratum_of: np.ndarray        # int32 stratum index per row
     keys: list[str]
     quotas: list[int]
-    units: np.ndarray | None      # int64 unit id per row on the freeze day (-1: none); None before 0006
+    units: np.ndarray | None      # int32 unit id per row on the freeze day (-1: none); None before 0006
 
 
 def load_frozen(conn: Connection, task_id: int, task_no: str = "") -> Frozen:
@@ -262,7 +262,7 @@ def load_frozen(conn: Connection, task_id: int, task_no: str = "") -> Frozen:
         raise VerificationError("task.frozen_damaged", task=task_no or task_id) from None
     stratum_of = np.repeat(np.arange(len(rows), dtype=np.int32), sizes)
     return Frozen(usccs, ids.astype(np.int64, copy=False), stratum_of, [r[1] for r in rows],
-                  [int(r[3]) for r in rows], None if units is None else units.astype(np.int64))
+                  [int(r[3]) for r in rows], units)
 
 
 def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entropy: bool = False,
