@@ -317,9 +317,10 @@ def draw(store: Store, task_no: str, public_value: str | None = None, *, os_entr
             # rows go in by entity id, so the primary-key probes walk the index in order
             # (the rank column keeps the draw order)
             by_id = np.argsort(drawn_ids, kind="stable")
+            hexed = drawn_tickets[by_id].astype(">u8").tobytes().hex()
             bulk_insert(conn, "draw_entity", ("draw_id", "entity_id", "stratum", "rank", "ticket"),
                         list(zip(repeat(draw_id), drawn_ids[by_id].tolist(), drawn_strata[by_id].tolist(),
-                                 by_id.tolist(), [f"{tk:016x}" for tk in drawn_tickets[by_id].tolist()])),
+                                 by_id.tolist(), [hexed[i:i + 16] for i in range(0, len(hexed), 16)])),
                         plain=True)
             cert_to_id = {c: int(i) for c, i in conn.execute(text("SELECT cert_no, id FROM inspector"))}
             bulk_insert(conn, "draw_team", ("draw_id", "entity_id", "seat", "inspector_id", "role"),
