@@ -624,10 +624,10 @@ def summarise(ids: np.ndarray, stratum_of: np.ndarray, stratum_keys: Sequence[st
 
 
 def summarise_groups(ids: np.ndarray, stratum_of: np.ndarray, stratum_keys: Sequence[str],
-                     quotas: Sequence[int]) -> tuple[list[StratumSummary], np.ndarray, np.ndarray]:
+                     quotas: Sequence[int]) -> tuple[list[StratumSummary], np.ndarray | None, np.ndarray]:
     """:func:`summarise`, with the grouping it hashed: the rows in order of stratum index, then
-    ID, and the IDs in that order, so that a freeze stores each stratum's members without
-    sorting them again.
+    ID (None when they already are in that order), and the IDs in that order, so that a freeze
+    stores each stratum's members without sorting them again.
 
     >>> s, order, grouped = summarise_groups([b"C", b"A", b"B"], [1, 0, 1], ["x", "y"], [1, 1])
     >>> order.tolist(), grouped.tolist(), [x.size for x in s]
@@ -641,8 +641,6 @@ def summarise_groups(ids: np.ndarray, stratum_of: np.ndarray, stratum_keys: Sequ
     counts = np.bincount(codes, minlength=len(keys))
     ks = _as_quotas(quotas, keys, counts)
     digests, order, grouped = _groups(arr, codes, len(keys), with_order=True)
-    if order is None:
-        order = np.arange(len(arr))
     return [StratumSummary(keys[i], int(counts[i]), ks[i], digests[i]) for i in _key_order(keys)], order, grouped
 
 

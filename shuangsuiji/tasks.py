@@ -181,7 +181,8 @@ def freeze(store: Store, task_no: str, *, as_of: date | None = None, reporter: R
         summaries, grouped, grouped_usccs = sampling.summarise_groups(pop.usccs, stratum_of, keys, quotas)
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64).tolist()
         units = pop.units.astype(np.int32) if not len(pop.units) or int(pop.units.max()) < 2**31 else None
-        columns = [grouped_usccs] + [np.take(col, grouped) for col in (pop.ids, units) if col is not None]
+        columns = [grouped_usccs] + [col if grouped is None else np.take(col, grouped)
+                                     for col in (pop.ids, units) if col is not None]
         del grouped, grouped_usccs
         packed = packing.pack_all([col[a:b] for col in columns for a, b in zip(bounds, bounds[1:])])
         del columns
