@@ -70,10 +70,6 @@ def pack_all(arrays: Sequence[np.ndarray]) -> list[bytes]:
     return _parallel(pack, arrays)
 
 
-def unpack_all(blobs: Sequence[bytes]) -> list[bytes]:
-    return _parallel(unpack, blobs)
-
-
 def unpack_into(blobs: Sequence[bytes], out: np.ndarray, rows: Sequence[int] | None = None) -> None:
     """Fill ``out`` with the blocks' bytes, one after another, on every core: no block is
     held twice, as a joined copy would be.  Blocks that do not fill it exactly, or (given

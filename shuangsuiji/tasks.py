@@ -248,7 +248,7 @@ def load_frozen(conn: Connection, task_id: int, task_no: str = "") -> Frozen:
                             "FROM task_stratum WHERE task_id = ? ORDER BY idx", [task_id], binary=True)
     if not rows:
         return Frozen(np.zeros(0, "S18"), np.zeros(0, np.int64), np.zeros(0, np.int32), [], [],
-                      np.zeros(0, np.int64))
+                      np.zeros(0, np.int32))
     with_units = all(r[6] is not None for r in rows)
     sizes = [int(r[2]) for r in rows]
     n = sum(sizes)
