@@ -24,7 +24,9 @@ from .models import Bundle
 from .sampling import JSON_INT_MAX
 from .sampling import canonical_json as _reference_json
 
-FORMAT = "shuangsuiji-ledger/1"
+FORMAT = "shuangsuiji-ledger/2"
+FORMAT_1 = "shuangsuiji-ledger/1"        # a publication entry holds its whole bundle
+FORMATS = (FORMAT_1, FORMAT)
 GENESIS = "0" * 64
 _MAX_DEPTH = 64
 
@@ -100,6 +102,31 @@ def append(conn: Connection, *, department_id: int, task_id: int, kind: str, bod
     On PostgreSQL the department row is locked so that concurrent draws queue; a lost race
     on the (department, seq) key still surfaces as a :class:`RetryableError`.
     """
+    head = _next_head(conn, department_id, kind)
+    _insert(conn, department_id, task_id, head, {**head, **body})
+    return int(head["seq"])
+
+
+def append_publication(conn: Connection, *, department_id: int, task_id: int, task_no: str,
+                       body: dict[str, Any]) -> tuple[int, str]:
+    """Append a publication: the audit bundle (the entry's head and ``body``, sealed on its
+    own) is stored beside a chain entry that names it by its seal.  Returns (seq, the
+    bundle's seal).
+
+    The chain entry holds the same head (format, kind, department, seq, prev_seal,
+    created_at) as the bundle, the task number and ``bundle_seal``, so the chain stays small
+    however large the bundle is."""
+    head = _next_head(conn, department_id, "publication")
+    raw = canonical({**head, **body})
+    bundle_seal = hashlib.sha256(raw).hexdigest()
+    _insert(conn, department_id, task_id, head, {**head, "task_no": task_no, "bundle_seal": bundle_seal},
+            bundle_content=raw.decode("utf-8"))
+    return int(head["seq"]), bundle_seal
+
+
+def _next_head(conn: Connection, department_id: int, kind: str) -> dict[str, Any]:
+    """The head of the department's next entry: on PostgreSQL the department row is locked
+    so that concurrent appends queue."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT id FROM department WHERE id = :d FOR UPDATE"), {"d": department_id})
     dept = conn.execute(text("SELECT name FROM department WHERE id = :d"), {"d": department_id}).scalar_one()
@@ -107,19 +134,44 @@ def append(conn: Connection, *, department_id: int, task_id: int, kind: str, bod
                         {"d": department_id}).first()
     seq = 1 if last is None else int(last[0]) + 1
     prev = GENESIS if last is None else str(last[1])
-    created = datetime.now(timezone.utc)
-    content = {"format": FORMAT, "kind": kind, "department": dept, "seq": seq, "prev_seal": prev,
-               "created_at": created.replace(microsecond=0).isoformat(), **body}
+    created = datetime.now(timezone.utc).replace(microsecond=0)
+    return {"format": FORMAT, "kind": kind, "department": dept, "seq": seq, "prev_seal": prev,
+            "created_at": created.isoformat()}
+
+
+def _insert(conn: Connection, department_id: int, task_id: int, head: dict[str, Any], content: dict[str, Any],
+            bundle_content: str | None = None) -> None:
     raw = canonical(content)
-    seal = hashlib.sha256(raw).hexdigest()
     try:
         with conn.begin_nested():
             conn.execute(insert(Bundle.__table__).values(
-                department_id=department_id, seq=seq, task_id=task_id, prev_seal=prev, seal=seal,
-                content=raw.decode("utf-8"), created_at=created))
+                department_id=department_id, seq=head["seq"], task_id=task_id, prev_seal=head["prev_seal"],
+                seal=hashlib.sha256(raw).hexdigest(), content=raw.decode("utf-8"),
+                created_at=datetime.fromisoformat(head["created_at"]), bundle_content=bundle_content))
     except IntegrityError as exc:
-        raise RetryableError(detail=i18n.lazy("ledger.race", seq=seq)) from exc
-    return seq
+        raise RetryableError(detail=i18n.lazy("ledger.race", seq=head["seq"])) from exc
+
+
+HEAD = ("format", "kind", "department", "seq", "prev_seal", "created_at")
+
+
+def names_bundle(entry: dict[str, Any], bundle: dict[str, Any]) -> bool:
+    """Whether the chain entry ``entry`` is the entry of the sealed audit ``bundle``: in
+    format 1 the bundle is the entry itself; in format 2 the entry names the bundle's seal
+    and has the bundle's head.
+
+    >>> head = {"format": FORMAT, "kind": "publication", "department": "d", "seq": 3, "prev_seal": "0" * 64,
+    ...         "created_at": "2026-11-22T00:00:00+00:00"}
+    >>> b = {**head, "results": [], "seal": "b" * 64}
+    >>> names_bundle({**head, "bundle_seal": "b" * 64, "seal": "e" * 64}, b)
+    True
+    >>> names_bundle({**head, "seq": 4, "bundle_seal": "b" * 64, "seal": "e" * 64}, b)
+    False
+    """
+    if bundle.get("format") == FORMAT_1:
+        return entry.get("seal") == bundle.get("seal")
+    return (entry.get("kind") == "publication" and entry.get("bundle_seal") == bundle.get("seal")
+            and all(entry.get(k) == bundle.get(k) for k in HEAD))
 
 
 def write_chain(conn: Connection, department_id: int, path: Path, *, upto: int | None = None) -> int:

@@ -296,7 +296,11 @@ class ResultEvent(SQLModel, table=True):
 
 
 class Bundle(SQLModel, table=True):
-    """A sealed audit bundle, chained per department by ``prev_seal``."""
+    """A sealed ledger entry, chained per department by ``prev_seal``.
+
+    A publication entry of ledger format 2 names its audit bundle by ``bundle_seal`` in its
+    content and keeps the bundle (canonical JSON) in ``bundle_content``; in format 1 the
+    entry's content was the bundle itself."""
 
     __tablename__ = "bundle"
     __table_args__ = (UniqueConstraint("department_id", "seq", name="uq_bundle_seq"),)
@@ -308,6 +312,7 @@ class Bundle(SQLModel, table=True):
     seal: str = Field(max_length=64, unique=True)
     content: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime
+    bundle_content: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class EntitySnapshot(SQLModel, table=True):

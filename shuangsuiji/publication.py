@@ -81,19 +81,17 @@ def publish(store: Store, task_no: str, out_dir: str | Path, *, actor: str, lang
             body = bundle.publication_content(conn, task, res, {"name": pop_name, "sha256": pop_sha,
                                                                 "rows": pop_count})
             del res  # the body holds them
-            seq = ledger.append(conn, department_id=task["department_id"], task_id=task["id"], kind="publication",
-                                body=body)
+            seq, seal = ledger.append_publication(conn, department_id=task["department_id"], task_id=task["id"],
+                                                  task_no=task_no, body=body)
             key = {"d": task["department_id"], "s": seq}
-            seal = str(conn.execute(text("SELECT seal FROM bundle WHERE department_id = :d AND seq = :s"),
-                                    key).scalar_one())
             bundle_name = f"{stem}-bundle.json"
             b = build_bulletin(task, body, today, bundle_name, seal, pop_name)
             del body  # before the sealed text is read back: a provincial bundle is hundreds of MB
             # the bulletin's files are written in a forked child while this process writes the
             # bundle, the chain and the inspection history: neither needs the other
             with Beside(bulletin.write_all, b, staging, stem, encoding, lang) as writing:
-                content = conn.execute(text("SELECT content FROM bundle WHERE department_id = :d AND seq = :s"),
-                                       key).scalar_one()
+                content = conn.execute(text(
+                    "SELECT bundle_content FROM bundle WHERE department_id = :d AND seq = :s"), key).scalar_one()
                 with open(staging / bundle_name, "w", encoding="utf-8", newline="\n") as fh:
                     fh.write(ledger.sealed_text(content, seal))
                 del content
@@ -145,15 +143,16 @@ def republish(store: Store, task_no: str, out_dir: str | Path, *, lang: str = "z
             task = bundle.task_row(conn, task_no)
             if task["state"] != "published":
                 raise StateError("republish.not_published", task=task_no)
-            content, seal, seq = conn.execute(text(
-                "SELECT content, seal, seq FROM bundle WHERE task_id = :t ORDER BY seq DESC LIMIT 1"),
-                {"t": task["id"]}).one()
-            sealed = ledger.sealed_text(content, seal)
-            body = ledger.load_entry(content, seal, int(seq))
-            del content
-            ledger.verify_entry(body, sealed)
-            if body.get("kind") != "publication":
+            row = conn.execute(text("SELECT seq, content, seal, bundle_content FROM bundle WHERE task_id = :t "
+                                    "ORDER BY seq DESC LIMIT 1"), {"t": task["id"]}).one()
+            seq = int(row[0])
+            entry = ledger.load_entry(row[1], row[2], seq)
+            ledger.verify_entry(entry, ledger.sealed_text(row[1], row[2]))
+            if entry.get("kind") != "publication":
                 raise StateError("republish.not_published", task=task_no)
+            sealed, body = _stored_bundle(entry, row[1], row[3])
+            del row
+            seal = body["seal"]
             stem = _fname(task_no)
             pop = body["population_file"]
             pop_sha, _rows = bundle.write_population_file(conn, task["id"], staging / pop["name"])
@@ -173,6 +172,22 @@ def republish(store: Store, task_no: str, out_dir: str | Path, *, lang: str = "z
                          seq=int(seq))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _stored_bundle(entry: dict[str, Any], content: str, bundle_content: str | None) -> tuple[str, dict[str, Any]]:
+    """The audit bundle of a publication entry whose own seal is checked, as its file's text
+    and as parsed: in ledger format 1 the entry's content, in format 2 the stored bundle,
+    which must hash to the seal the entry names and have the entry's head."""
+    if entry.get("format") == ledger.FORMAT_1:
+        return ledger.sealed_text(content, entry["seal"]), dict(entry)
+    bundle_seal = entry.get("bundle_seal")
+    if bundle_content is None or not isinstance(bundle_seal, str):
+        raise verify.fail("publish.db_bundle_missing", seq=entry.get("seq"))
+    sealed = ledger.sealed_text(bundle_content, bundle_seal)
+    body = ledger.load_entry(bundle_content, bundle_seal, int(entry["seq"]))
+    if not ledger.text_matches_seal(sealed, bundle_seal) or not ledger.names_bundle(entry, body):
+        raise verify.fail("publish.db_bundle_changed", seq=entry.get("seq"), seal=bundle_seal)
+    return sealed, body
 
 
 def _cst_date(stamp: Any) -> date:
@@ -355,7 +370,7 @@ def _chain_checks(chain_file: Path, bundle_bytes: bytes, data: dict[str, Any]) -
     except _MALFORMED as exc:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=chain_file.name,
                                                  error=repr(exc)[:200])) from None
-    if mine is None or mine["seal"] != data["seal"]:
+    if mine is None or not ledger.names_bundle(mine, data):
         raise VerificationError(detail=i18n.lazy("publish.not_in_chain", seq=data["seq"]))
     return [i18n.text("publish.ok_chain", n=len(chain))]
 
@@ -535,10 +550,13 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
         verify.verify_population(commit["strata"], population)
         _check_strata_rows(conn, task["id"], commit["strata"])
         draws = bundle.draw_rows(conn, task["id"])
-        own = [ledger.load_entry(c, s, q) for q, c, s in conn.execute(text(
-            "SELECT seq, content, seal FROM bundle WHERE task_id = :t ORDER BY seq"), {"t": task["id"]})]
+        rows = conn.execute(text("SELECT seq, content, seal, bundle_content FROM bundle WHERE task_id = :t "
+                                 "ORDER BY seq"), {"t": task["id"]}).all()
+        own = [ledger.load_entry(c, s, q) for q, c, s, _b in rows]
         _check_entries(conn, task["department_id"], own)
         entries = {(e["kind"], e.get("round")): e for e in own}
+        stored = {id(e): (r[1], r[3]) for e, r in zip(own, rows)}
+        del rows
         for d in draws:
             rec = bundle.draw_record_from_db(conn, task, d)
             verify.verify_draw_record(rec, task["commitment"], commit["strata"], population)
@@ -555,6 +573,7 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
         if pub is None and (task["state"] == "published" or bundle_data is not None):
             raise verify.fail("publish.db_no_publication", task=task_no)
         if pub is not None:
+            pub = _stored_bundle(pub, *stored[id(pub)])[1]
             current = next(d for d in draws if d["current"])
             res = results.results_record(conn, current["id"])
             if ledger.canonical(res) != ledger.canonical(pub["results"]):
@@ -655,6 +674,10 @@ i18n.register({
                                    "en": "stratum {key} in the database (size, quota or population digest) differs from the commitment"},
     "publish.db_no_publication": {"zh": "任务 {task} 的公示条目不在数据库台账中（已被删除？）",
                                   "en": "task {task}: its publication entry is missing from the database ledger (deleted?)"},
+    "publish.db_bundle_missing": {"zh": "数据库台账第 {seq} 条公示条目所指的审计包不在数据库中（已被删除？）",
+                                  "en": "the audit bundle named by publication entry {seq} of the database ledger is missing (deleted?)"},
+    "publish.db_bundle_changed": {"zh": "数据库中台账第 {seq} 条公示条目的审计包被改动：内容与条目记载的封存值 {seal} 不符",
+                                  "en": "the audit bundle of publication entry {seq} was changed in the database: it does not match the seal {seal} its entry names"},
     "publish.bundle_not_db": {"zh": "该审计包不是数据库中任务 {task} 的公示审计包", "en": "this bundle is not the database's publication bundle of task {task}"},
     "publish.snapshot_changed": {"zh": "主体名录快照与检查对象名录库不一致（快照被改动或触发器被删除）；下次冻结前请运行 `shuangsuiji registry snapshot` 重建",
                                  "en": "the entity snapshot differs from the registry (edited, or its triggers dropped); rebuild it with `shuangsuiji registry snapshot` before the next freeze"},

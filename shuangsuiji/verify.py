@@ -64,6 +64,9 @@ def verify_bundle(bundle: Mapping[str, Any],
     if not as_written:
         ledger.verify_entry(dict(bundle))
     report.ok("verify.ok_seal", seal=bundle["seal"])
+    if bundle.get("format") not in ledger.FORMATS or bundle.get("kind") != "publication":
+        raise fail("verify.format", found=f'{bundle.get("format")!r}/{bundle.get("kind")!r}',
+                   known="、".join(ledger.FORMATS))
     commit_obj = bundle["commit_object"]
     commitment = hashlib.sha256(sampling.canonical_json(commit_obj)).hexdigest()
     if commitment != bundle["commitment"]:
@@ -420,6 +423,8 @@ i18n.register({
     "verify.ok_commitment": {"zh": "承诺值正确：{commitment}", "en": "commitment matches: {commitment}"},
     "verify.ok_population": {"zh": "总体文件与承诺一致：{strata} 层，{rows} 户", "en": "population file matches the commitment: {strata} strata, {rows} entities"},
     "verify.ok_draw": {"zh": "第 {round} 轮抽取复核一致：{drawn} 户", "en": "round {round} re-derived: {drawn} entities"},
+    "verify.format": {"zh": "不是可核验的公示审计包：格式/类型为 {found}，本版本支持的台账格式为 {known}",
+                      "en": "not a publication bundle this version can verify: format/kind {found}; known ledger formats {known}"},
     "verify.commitment": {"zh": "承诺值不符：记录为 {found}，按承诺内容计算为 {expected}", "en": "commitment mismatch: recorded {found}, the committed content hashes to {expected}"},
     "verify.pop_keys": {"zh": "总体文件含有未承诺的分层：{extra}", "en": "the population file has strata that were not committed: {extra}"},
     "verify.pop_size": {"zh": "分层 {key} 的总体数量为 {found}，承诺为 {expected}", "en": "stratum {key} has {found} entities in the population file, {expected} committed"},

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,18 @@ def test_outsider_script_verifies_and_catches_a_swapped_entity(tmp_path: Path) -
     pop.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
     bad = subprocess.run([sys.executable, str(script), str(bundle)], capture_output=True, text=True)
     assert bad.returncode != 0 and "population file" in bad.stderr
+
+
+def test_outsider_script_verifies_a_bundle_of_ledger_format_1(tmp_path: Path) -> None:
+    """Files published before ledger format 2 (tests/data/ledger-v1, made by 4256c20), whose
+    ledger file holds the bundle itself as an entry."""
+    data = tmp_path / "v1"
+    shutil.copytree(Path(__file__).resolve().parent / "data" / "ledger-v1", data)
+    script = _script(tmp_path)
+    ok = subprocess.run([sys.executable, str(script), str(data / "T-TAMPER-bundle.json")], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    ledger_file = data / "T-TAMPER-ledger.jsonl"
+    lines = ledger_file.read_text(encoding="utf-8").splitlines()
+    ledger_file.write_text("\n".join(lines[:-1] + [lines[-1].replace('"seq":3', '"seq":4')]) + "\n", encoding="utf-8")
+    bad = subprocess.run([sys.executable, str(script), str(data / "T-TAMPER-bundle.json")], capture_output=True, text=True)
+    assert bad.returncode != 0 and "ledger" in bad.stderr

@@ -80,7 +80,7 @@ elif op == "draw":
     tasks.bulk_insert = after(tasks.bulk_insert, mark)
     tasks.draw(store, args[0], "faults 3 1 4 1 5", actor="faults")
 elif op == "publish":
-    ledger.append = after(ledger.append, mark)
+    ledger.append_publication = after(ledger.append_publication, mark)
     publication.publish(store, args[0], args[1], actor="faults")
 elif op == "publish-stall-after-first-file":
     shutil.move = after(shutil.move, lambda: (mark(), time.sleep(600)))

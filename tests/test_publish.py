@@ -61,10 +61,16 @@ def test_bundle_and_ledger_lines_hash_to_their_seals_as_written(cycle) -> None:
     """Strip the trailing ``,"seal":"…"`` and the rest is the sealed canonical JSON."""
     import hashlib
 
+    from shuangsuiji import ledger
+
     _store, res, _out = cycle
     bundle_text = res.files["bundle.json"].read_text(encoding="utf-8")
     lines = res.files["ledger.jsonl"].read_text(encoding="utf-8").splitlines()
-    assert bundle_text in lines
+    bundle, entry = json.loads(bundle_text), json.loads(lines[-1])
+    # ledger format 2: the chain's publication entry names the bundle by its seal and shares its head
+    assert entry["kind"] == "publication" and entry["bundle_seal"] == bundle["seal"] != entry["seal"]
+    assert {k: entry[k] for k in ledger.HEAD} == {k: bundle[k] for k in ledger.HEAD}
+    assert bundle_text not in lines and max(map(len, lines)) < 1000
     for text_ in [bundle_text, *lines]:
         seal = json.loads(text_)["seal"]
         body = text_.removesuffix(f',"seal":"{seal}"}}') + "}"

@@ -89,13 +89,24 @@ def test_republish_refuses_a_changed_frozen_population(store: Store, tmp_path: P
     assert _nothing_written(tmp_path)
 
 
-def test_republish_refuses_an_edited_bundle(store: Store, tmp_path: Path) -> None:
+@pytest.mark.parametrize("column", ["bundle_content", "content", "bundle_content = NULL"])
+def test_republish_refuses_an_edited_bundle(store: Store, tmp_path: Path, column: str) -> None:
+    """The stored bundle, its chain entry (which names the bundle's seal) or the bundle gone."""
     c = run_cycle(store, tmp_path)
-    assert c.tamper("UPDATE bundle SET content = replace(content, :a, :b) WHERE seq = "
-                    "(SELECT max(seq) FROM bundle)", a=c.drawn[0], b=c.drawn[0][:-1] + "X") == 1
+    last = "(SELECT max(seq) FROM bundle)"
+    if column == "content":
+        seal = c.one(f"SELECT seal FROM bundle WHERE seq = {last}")
+        assert c.tamper(f"UPDATE bundle SET content = replace(content, '\"created_at\":\"20', '\"created_at\":\"19') "
+                        f"WHERE seq = {last}") == 1
+        assert c.one(f"SELECT seal FROM bundle WHERE seq = {last}") == seal
+    elif column == "bundle_content":
+        assert c.tamper(f"UPDATE bundle SET bundle_content = replace(bundle_content, :a, :b) WHERE seq = {last}",
+                        a=c.drawn[0], b=c.drawn[0][:-1] + "X") == 1
+    else:
+        assert c.tamper(f"UPDATE bundle SET {column} WHERE seq = {last}") == 1
     with pytest.raises(VerificationError) as info:
         publication.republish(store, TASK, tmp_path / "again")
-    assert "seal" in info.value.message("en")
+    assert ("seal" if column != "bundle_content = NULL" else "missing") in info.value.message("en")
     assert _nothing_written(tmp_path)
 
 

@@ -20,6 +20,7 @@ ATTACKS = [
     "DELETE FROM task",
     "DELETE FROM result",
     "UPDATE bundle SET content = '{}'",
+    "UPDATE bundle SET bundle_content = NULL",
     "DELETE FROM bundle",
     "UPDATE task_stratum SET digest = 'x'",
     "DELETE FROM result_event",
@@ -55,10 +56,10 @@ def test_sealed_rows_cannot_be_changed(db_url: str, tmp_path: Path) -> None:
 def test_migrations_upgrade_and_downgrade(db_url: str) -> None:
     store = Store(db_url)
     try:
-        assert store.init() == "0009"
+        assert store.init() == "0010"
         _migrate(store, "downgrade", "0001")
         assert store.revision() == "0001"
-        assert store.init() == "0009"
+        assert store.init() == "0010"
     finally:
         store.close()
 
@@ -117,7 +118,7 @@ def test_migration_0005_keeps_a_published_database(store: Store, tmp_path: Path)
     _migrate(store, "downgrade", "0004")
     assert _foreign_keys(store, "result") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
     assert _snapshot(store) == before
-    assert store.init() == "0009"
+    assert store.init() == "0010"
     assert _snapshot(store) == before
     assert _foreign_keys(store, "result") == _result_key(store)
     assert publication.audit(store)
@@ -150,7 +151,7 @@ def test_migration_0007_keeps_a_published_database(store: Store, tmp_path: Path)
     _migrate(store, "upgrade", "0007")
     assert _foreign_keys(store, "draw_entity") == set() and _foreign_keys(store, "draw_team") == set()
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
-    assert store.init() == "0009"
+    assert store.init() == "0010"
     assert _snapshot(store, _DRAWN) == before
     assert publication.audit(store)
     for attack in ("DELETE FROM draw_entity", "UPDATE draw_entity SET rank = 0", "DELETE FROM draw_team",
@@ -184,7 +185,7 @@ def test_migration_0008_keeps_a_published_database(store: Store, tmp_path: Path)
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
     if sqlite:
         assert _without_rowid(store) == {"draw_entity": False, "draw_team": False}
-    assert store.init() == "0009"
+    assert store.init() == "0010"
     assert _foreign_keys(store, "result") == _result_key(store)
     if sqlite:
         assert _without_rowid(store) == {"draw_entity": True, "draw_team": True}

@@ -242,6 +242,19 @@ def test_deleted_ledger_entry(cycle: Cycle, which: str) -> None:
     expect_both_fail(c, "2" if which == "first" else TASK)
 
 
+@pytest.mark.parametrize("edit", ["changed", "removed"])
+def test_edited_stored_bundle(cycle: Cycle, edit: str) -> None:
+    """The bundle kept beside its publication entry (ledger format 2) edited or emptied."""
+    c = cycle
+    seq = c.one("SELECT seq FROM bundle WHERE bundle_content IS NOT NULL")
+    if edit == "changed":
+        assert c.tamper("UPDATE bundle SET bundle_content = replace(bundle_content, :a, :b) WHERE seq = :s",
+                        a=c.drawn[0], b=c.drawn[0][:-1] + "X", s=seq) == 1
+    else:
+        assert c.tamper("UPDATE bundle SET bundle_content = NULL WHERE seq = :s", s=seq) == 1
+    expect_both_fail(c, str(seq))
+
+
 def test_unreadable_ledger_content(cycle: Cycle) -> None:
     c = cycle
     assert c.tamper("UPDATE bundle SET content = :c WHERE seq = 2", c='{"kind": "draw", ') == 1
@@ -433,6 +446,23 @@ def test_edited_ledger_file(published: Cycle, edit: str, read_path: ReadPath) ->
     read_path.check()
 
 
+@pytest.mark.parametrize("field", ["bundle_seal", "created_at"])
+def test_resealed_publication_entry_that_names_another_bundle(published: Cycle, field: str) -> None:
+    """The last entry, resealed so that the chain holds, names another bundle's seal or has
+    another head than the bundle: the bundle is not in the chain."""
+    from shuangsuiji import ledger
+
+    path = _ledger_file(published)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    entry = json.loads(lines[-1])
+    entry[field] = "f" * 64 if field == "bundle_seal" else "2026-01-01T00:00:00+00:00"
+    entry["seal"] = ledger.seal_of(entry)
+    path.write_text("\n".join([*lines[:-1], json.dumps(entry, ensure_ascii=False)]) + "\n", encoding="utf-8")
+    with pytest.raises(VerificationError) as info:
+        publication.verify_file(published.bundle)
+    assert "ledger entry 3" in info.value.message("en") and "台账文件中第 3 条" in info.value.message("zh")
+
+
 @pytest.mark.parametrize("edit", ["garble-line", "not-an-object"])
 def test_damaged_ledger_file(published: Cycle, edit: str) -> None:
     path = _ledger_file(published)
@@ -450,7 +480,7 @@ MALFORMED: list[tuple[str, object]] = [
     ("population_file", {"name": "../../etc/x"}), ("population_file", {"name": 5}), ("population_file", "x"),
     ("draws", "x"), ("draws", [1]), ("draws", [{}]), ("draw_ledger", "x"), ("draw_ledger", [1]),
     ("entities", None), ("results", [1]), ("commit_object", []), ("commit_object", {"strata": 5}),
-    ("seq", "x"), ("task", None), ("commitment", None),
+    ("seq", "x"), ("task", None), ("commitment", None), ("format", "shuangsuiji-ledger/9"), ("kind", "draw"),
 ]
 
 
