@@ -138,7 +138,7 @@ PARTS: dict[str, tuple[tuple[Any, str, str], ...]] = {
                 (results, "results_record", "results read for the bundle"),
                 (bundle, "write_population_file", "population file"),
                 (bundle, "publication_content", "bundle body (draw records, names, officers)"),
-                (ledger, "append", "bundle sealed into the ledger"),
+                (ledger, "append_publication", "bundle sealed beside its ledger entry"),
                 (publication, "build_bulletin", "bulletin built from the sealed body"),
                 (ledger, "write_chain", "ledger chain file"),
                 (publication, "_record_inspections", "inspection history"),
@@ -237,6 +237,8 @@ def run_pipeline(url: str, city: synth.City, work: Path, *, say: Any = print) ->
         f.time("results import", results.import_results, store, "BENCH-1", res_csv, actor="bench")
         f.time("review", results.review, store, "BENCH-1", None, approve=True, actor="bench")
         pub = f.time("publish", publication.publish, store, "BENCH-1", work / "pub", actor="bench")
+        f.facts["published MB"] = {k: round(p.stat().st_size / 1e6, 2) for k, p in pub.files.items()
+                                   if k in ("bundle.json", "ledger.jsonl", "population.csv.gz")}
         # as an outsider runs ``shuangsuiji verify``: in a process of its own
         f.fresh("verify (bundle + population)", url, str(pub.files["bundle.json"]))
     finally:
