@@ -367,11 +367,16 @@ def _chain_checks(chain_file: Path, bundle_bytes: bytes, data: dict[str, Any]) -
         ledger.verify_chain(chain, texts=lines, sealed=[data])   # verify_bundle checked its seal
         del lines
         mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
+        by_seq = {e.get("seq"): e.get("seal") for e in chain}
+        stray = next((e for e in data["draw_ledger"] if by_seq.get(e.get("seq")) != e.get("seal")), None)
     except _MALFORMED as exc:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=chain_file.name,
                                                  error=repr(exc)[:200])) from None
     if mine is None or not ledger.names_bundle(mine, data):
         raise VerificationError(detail=i18n.lazy("publish.not_in_chain", seq=data["seq"]))
+    if stray is not None:
+        raise VerificationError(detail=i18n.lazy("publish.draw_not_in_chain", seq=stray.get("seq"),
+                                                 round=stray.get("round")))
     return [i18n.text("publish.ok_chain", n=len(chain))]
 
 
@@ -663,6 +668,8 @@ i18n.register({
     "publish.pop_hash": {"zh": "总体文件 {file} 的 SHA-256 与审计包记载不符", "en": "population file {file}: SHA-256 differs from the bundle"},
     "publish.no_population": {"zh": "未找到总体文件：已核验种子、签号与入选阈值，但未复核“未抽中者”", "en": "no population file: seed, tickets and thresholds checked, but not who else should have been drawn"},
     "publish.not_in_chain": {"zh": "台账文件中第 {seq} 条不是本审计包", "en": "ledger entry {seq} in the ledger file is not this bundle"},
+    "publish.draw_not_in_chain": {"zh": "审计包所载第 {round} 轮抽取的台账条目（第 {seq} 条）与台账文件中的该条不符",
+                                  "en": "the ledger entry of round {round} (entry {seq}) in the bundle differs from that entry in the ledger file"},
     "publish.ok_chain": {"zh": "台账链条完整：{n} 条", "en": "ledger chain intact: {n} entries"},
     "publish.ok_chain_dept": {"zh": "{department} 台账链条完整：{n} 条", "en": "{department}: ledger chain intact, {n} entries"},
     "publish.db_draw_changed": {"zh": "数据库中第 {round} 轮抽取记录被改动：封存时为 {stored}，现为 {found}",

@@ -463,6 +463,28 @@ def test_resealed_publication_entry_that_names_another_bundle(published: Cycle, 
     assert "ledger entry 3" in info.value.message("en") and "台账文件中第 3 条" in info.value.message("zh")
 
 
+def test_bundle_whose_draw_entry_is_not_the_chain_s(published: Cycle) -> None:
+    """A bundle resealed with a draw entry of its own making (sealed, but not the one the
+    ledger file holds at that seq) is caught, and the resealed publication entry with it."""
+    from shuangsuiji import ledger
+
+    doc = json.loads(published.bundle.read_text(encoding="utf-8"))
+    entry = {k: v for k, v in doc["draw_ledger"][0].items() if k != "seal"}
+    entry["created_at"] = "2026-01-01T00:00:00+00:00"
+    doc["draw_ledger"][0] = {**entry, "seal": ledger.seal_of(entry)}
+    doc["seal"] = ledger.seal_of(doc)
+    _write_bundle(published.bundle, doc)
+    path = _ledger_file(published)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    last = json.loads(lines[-1])
+    last["bundle_seal"] = doc["seal"]
+    last["seal"] = ledger.seal_of(last)
+    path.write_text("\n".join([*lines[:-1], json.dumps(last, ensure_ascii=False)]) + "\n", encoding="utf-8")
+    with pytest.raises(VerificationError) as info:
+        publication.verify_file(published.bundle)
+    assert "round 1 (entry 1)" in info.value.message("en")
+
+
 @pytest.mark.parametrize("edit", ["garble-line", "not-an-object"])
 def test_damaged_ledger_file(published: Cycle, edit: str) -> None:
     path = _ledger_file(published)
