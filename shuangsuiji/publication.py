@@ -179,13 +179,16 @@ def _stored_bundle(entry: dict[str, Any], content: str, bundle_content: str | No
     and as parsed: in ledger format 1 the entry's content, in format 2 the stored bundle,
     which must hash to the seal the entry names and have the entry's head."""
     if entry.get("format") == ledger.FORMAT_1:
-        return ledger.sealed_text(content, entry["seal"]), dict(entry)
-    bundle_seal = entry.get("bundle_seal")
-    if bundle_content is None or not isinstance(bundle_seal, str):
-        raise verify.fail("publish.db_bundle_missing", seq=entry.get("seq"))
-    sealed = ledger.sealed_text(bundle_content, bundle_seal)
-    body = ledger.load_entry(bundle_content, bundle_seal, int(entry["seq"]))
-    if not ledger.text_matches_seal(sealed, bundle_seal) or not ledger.names_bundle(entry, body):
+        sealed, body, bundle_seal = ledger.sealed_text(content, entry["seal"]), dict(entry), entry["seal"]
+    else:
+        bundle_seal = entry.get("bundle_seal")
+        if bundle_content is None or not isinstance(bundle_seal, str):
+            raise verify.fail("publish.db_bundle_missing", seq=entry.get("seq"))
+        sealed = ledger.sealed_text(bundle_content, bundle_seal)
+        body = ledger.load_entry(bundle_content, bundle_seal, int(entry["seq"]))
+        if not ledger.text_matches_seal(sealed, bundle_seal) or not ledger.names_bundle(entry, body):
+            raise verify.fail("publish.db_bundle_changed", seq=entry.get("seq"), seal=bundle_seal)
+    if not isinstance(body.get("results"), list) or not isinstance(body.get("population_file"), dict):
         raise verify.fail("publish.db_bundle_changed", seq=entry.get("seq"), seal=bundle_seal)
     return sealed, body
 

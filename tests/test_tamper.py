@@ -255,6 +255,20 @@ def test_edited_stored_bundle(cycle: Cycle, edit: str) -> None:
     expect_both_fail(c, str(seq))
 
 
+def test_publication_entry_resealed_as_format_1(cycle: Cycle) -> None:
+    """The last entry rewritten to claim ledger format 1 (its content would then be the bundle)
+    and resealed, so that the chain still holds: the stored bundle no longer backs it."""
+    c = cycle
+    seq, content = c.store.read().execute(text("SELECT seq, content FROM bundle ORDER BY seq DESC LIMIT 1")).one()
+    c.store.read().rollback()
+    doc = json.loads(content)
+    doc["format"] = "shuangsuiji-ledger/1"
+    raw = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert c.tamper("UPDATE bundle SET content = :c, seal = :s WHERE seq = :q", c=raw,
+                    s=hashlib.sha256(raw.encode()).hexdigest(), q=seq) == 1
+    expect_both_fail(c, str(seq))
+
+
 def test_unreadable_ledger_content(cycle: Cycle) -> None:
     c = cycle
     assert c.tamper("UPDATE bundle SET content = :c WHERE seq = 2", c='{"kind": "draw", ') == 1
