@@ -97,11 +97,8 @@ def seal_of(content: dict[str, Any]) -> str:
 
 
 def append(conn: Connection, *, department_id: int, task_id: int, kind: str, body: dict[str, Any]) -> int:
-    """Append an entry to the department's chain; returns its sequence number.
-
-    On PostgreSQL the department row is locked so that concurrent draws queue; a lost race
-    on the (department, seq) key still surfaces as a :class:`RetryableError`.
-    """
+    """Append an entry to the department's chain; returns its sequence number.  A lost race
+    on the (department, seq) key surfaces as a :class:`RetryableError`."""
     head = _next_head(conn, department_id, kind)
     _insert(conn, department_id, task_id, head, {**head, **body})
     return int(head["seq"])

@@ -147,11 +147,13 @@ def republish(store: Store, task_no: str, out_dir: str | Path, *, lang: str = "z
                                     "ORDER BY seq DESC LIMIT 1"), {"t": task["id"]}).one()
             seq = int(row[0])
             entry = ledger.load_entry(row[1], row[2], seq)
-            ledger.verify_entry(entry, ledger.sealed_text(row[1], row[2]))
+            sealed = ledger.sealed_text(row[1], row[2])
+            ledger.verify_entry(entry, sealed)
             if entry.get("kind") != "publication":
                 raise StateError("republish.not_published", task=task_no)
-            sealed, body = _stored_bundle(entry, row[1], row[3])
-            del row
+            bundle_text, body = _stored_bundle(entry, row[3])
+            sealed = bundle_text or sealed
+            del row, bundle_text
             seal = body["seal"]
             stem = _fname(task_no)
             pop = body["population_file"]
@@ -174,12 +176,14 @@ def republish(store: Store, task_no: str, out_dir: str | Path, *, lang: str = "z
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _stored_bundle(entry: dict[str, Any], content: str, bundle_content: str | None) -> tuple[str, dict[str, Any]]:
-    """The audit bundle of a publication entry whose own seal is checked, as its file's text
-    and as parsed: in ledger format 1 the entry's content, in format 2 the stored bundle,
-    which must hash to the seal the entry names and have the entry's head."""
+def _stored_bundle(entry: dict[str, Any], bundle_content: str | None) -> tuple[str | None, dict[str, Any]]:
+    """The audit bundle of a publication entry whose own seal is checked: in ledger format 1
+    the entry itself (no text: the entry's is the bundle's), in format 2 the stored bundle as
+    its file's text and parsed, which must hash to the seal the entry names and have the
+    entry's head."""
+    sealed = None
     if entry.get("format") == ledger.FORMAT_1:
-        sealed, body, bundle_seal = ledger.sealed_text(content, entry["seal"]), dict(entry), entry["seal"]
+        body, bundle_seal = entry, entry["seal"]
     else:
         bundle_seal = entry.get("bundle_seal")
         if bundle_content is None or not isinstance(bundle_seal, str):
@@ -369,9 +373,9 @@ def _chain_checks(chain_file: Path, bundle_bytes: bytes, data: dict[str, Any]) -
         chain, lines = _ledger_entries(chain_file, bundle_bytes, data)
         ledger.verify_chain(chain, texts=lines, sealed=[data])   # verify_bundle checked its seal
         del lines
-        mine = next((e for e in chain if e.get("seq") == data["seq"]), None)
-        by_seq = {e.get("seq"): e.get("seal") for e in chain}
-        stray = next((e for e in data["draw_ledger"] if by_seq.get(e.get("seq")) != e.get("seal")), None)
+        by_seq = {e.get("seq"): e for e in chain}
+        mine = by_seq.get(data["seq"])
+        stray = next((e for e in data["draw_ledger"] if by_seq.get(e.get("seq"), {}).get("seal") != e.get("seal")), None)
     except _MALFORMED as exc:
         raise VerificationError(detail=i18n.lazy("publish.bad_bundle", file=chain_file.name,
                                                  error=repr(exc)[:200])) from None
@@ -563,7 +567,7 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
         own = [ledger.load_entry(c, s, q) for q, c, s, _b in rows]
         _check_entries(conn, task["department_id"], own)
         entries = {(e["kind"], e.get("round")): e for e in own}
-        stored = {id(e): (r[1], r[3]) for e, r in zip(own, rows)}
+        stored = {id(e): r[3] for e, r in zip(own, rows)}
         del rows
         for d in draws:
             rec = bundle.draw_record_from_db(conn, task, d)
@@ -581,7 +585,7 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
         if pub is None and (task["state"] == "published" or bundle_data is not None):
             raise verify.fail("publish.db_no_publication", task=task_no)
         if pub is not None:
-            pub = _stored_bundle(pub, *stored[id(pub)])[1]
+            pub = _stored_bundle(pub, stored[id(pub)])[1]
             current = next(d for d in draws if d["current"])
             res = results.results_record(conn, current["id"])
             if ledger.canonical(res) != ledger.canonical(pub["results"]):
