@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, String, cast, func, insert, literal, select, update
 
 from . import i18n
 from .bulletin import PROBLEM_CODES, RESULT_CODES
@@ -28,7 +28,7 @@ from .codes import entity_id
 from .codes.dates import parse_date
 from .codes.enums import Enumeration
 from .errors import InputError, NotFound, Problem, StateError, ValidationError
-from .importer import bulk_insert, bulk_update
+from .importer import _sqlite_value, bulk_insert, bulk_update
 from .models import Draw, DrawEntity, Entity, Result, ResultEvent, Task
 from .store import Store
 from .tabular import Column, clean_cell, has_control, open_table
@@ -534,14 +534,34 @@ def mark_published(conn: Connection, draw_id: int, actor: str, *, partial: bool 
         raise NotFound(what=i18n.text("result.what_draw"), key=str(draw_id))
     if not current:
         raise StateError("result.draw_superseded", draw=draw_id)
-    rows = _load(conn, draw_id, lock=True)
-    waiting = [r for r in rows if r.state not in ("approved", "published")]
-    if waiting and not partial:
-        shown = "、".join(f"{r.uscc}（{state_label(r.state)}）" for r in waiting[:10])
-        raise StateError("result.not_all_approved", count=len(waiting), entities=shown)
-    changes = [_Change(r, "publish", transition(r.uscc, r.state, "publish")) for r in rows if r.state == "approved"]
-    _write(conn, changes, actor, None)
-    return len(changes)
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(R.c.id).where(R.c.draw_id == draw_id).with_for_update()).all()
+    if not partial:
+        open_states = R.c.state.not_in(("approved", "published"))
+        count = conn.execute(select(func.count()).where(R.c.draw_id == draw_id, open_states)).scalar_one()
+        if count:
+            first = conn.execute(_rows_query(draw_id, False).where(open_states).limit(10)).all()
+            shown = "、".join(f"{r.uscc}（{state_label(r.state)}）" for r in first)
+            raise StateError("result.not_all_approved", count=int(count), entities=shown)
+    return _publish_approved(conn, draw_id, actor)
+
+
+def _publish_approved(conn: Connection, draw_id: int, actor: str) -> int:
+    """Approved → published in two statements: a provincial draw's half-million results do
+    not pass through Python.  The events are those :func:`_write` appends for the change
+    (their payload as :func:`_payload` writes it), in the order of the results' ids."""
+    after = transition("", "approved", "publish")
+    now = _now()
+    at: Any = _sqlite_value(now) if conn.dialect.name == "sqlite" else now.replace(tzinfo=None)
+    head = json.dumps({"from": "approved", "new": None, "old": None, "to": after}, sort_keys=True,
+                      separators=(",", ":"))[:-1] + ',"version":'
+    conn.execute(insert(EV).from_select(
+        ["result_id", "at", "actor", "action", "reason", "payload"],
+        select(R.c.id, literal(at), literal(actor), literal("publish"), literal(""),
+               literal(head) + cast(R.c.version, String) + literal("}"))
+        .where(R.c.draw_id == draw_id, R.c.state == "approved").order_by(R.c.id)))
+    return int(conn.execute(update(R).where(R.c.draw_id == draw_id, R.c.state == "approved")
+                            .values(state=after)).rowcount)
 
 
 def list_results(store: Store, task_no: str) -> list[ResultView]:

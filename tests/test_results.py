@@ -272,6 +272,33 @@ def test_publication(store: Store, tmp_path: Path) -> None:
     assert len(events(store, order[1])) == 6                                  # the old draw's events stay
 
 
+def test_publish_events_match_the_review_events(store: Store, tmp_path: Path) -> None:
+    """Publication writes its events in SQL: each is what any other change writes, in result order."""
+    order, day = drawn_task(store, tmp_path)
+    for u in order[:5]:
+        results.set_result(store, "T1", u, codes=["1"], action=None, completed_on=day, actor="张三", today=day)
+    results.set_result(store, "T1", order[2], codes=["F"], action=None, completed_on=day, actor="张三", today=day)
+    results.review(store, "T1", None, approve=True, actor="李四")
+    draw_id = q(store, "SELECT id FROM draw WHERE current = :c", c=True)[0][0]
+    before = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=1)
+    with store.atomic() as conn:
+        assert results.mark_published(conn, draw_id, "发布员", partial=True) == 5
+    published = [e for e in events(store) if e[3] == "publish"]
+    result_ids = dict(q(store, "SELECT e.uscc, r.id FROM result r JOIN entity e ON e.id = r.entity_id"))
+    assert sorted(e[1] for e in published) == sorted(order[:5])
+    assert [result_ids[e[1]] for e in published] == sorted(result_ids[u] for u in order[:5])
+    for (_, uscc, actor, _, reason, payload) in published:
+        version = state_of(store, uscc)[1]
+        assert (actor, reason) == ("发布员", "")
+        assert payload == json.dumps({"from": "approved", "to": "published", "version": version, "old": None,
+                                      "new": None}, sort_keys=True, separators=(",", ":"))
+    assert {state_of(store, u)[1] for u in order[:5]} == {1, 2}
+    history = results.history(store, "T1", order[2])
+    assert [h.action for h in history] == ["enter", "correct", "approve", "publish"]
+    assert history[-1].at.replace(tzinfo=None) >= before and history[-1].at.tzinfo in (None, timezone.utc)
+    assert type(history[-1].at) is type(history[-2].at)
+
+
 def test_rectification_due(store: Store, tmp_path: Path) -> None:
     order, day = drawn_task(store, tmp_path)
     today = day + timedelta(days=20)
