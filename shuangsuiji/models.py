@@ -104,7 +104,7 @@ class Inspection(SQLModel, table=True):
 
     __tablename__ = "inspection"
     id: int | None = Field(default=None, primary_key=True)
-    entity_id: int = Field(foreign_key="entity.id", index=True)
+    entity_id: int = Field(foreign_key="entity.id")
     department_id: int | None = Field(default=None, foreign_key="department.id")
     inspected_on: date
     task_id: int | None = Field(default=None, foreign_key="task.id")
@@ -345,5 +345,6 @@ class SnapshotState(SQLModel, table=True):
 
 
 Index("ix_inspection_entity_date", Inspection.entity_id, Inspection.inspected_on)
+Index("ix_inspection_date", Inspection.inspected_on, Inspection.entity_id)      # migration 0011
 Index("ix_entity_last_inspected", Entity.last_inspected, sqlite_where=text("last_inspected IS NOT NULL"),
-      postgresql_where=text("last_inspected IS NOT NULL"))
+      postgresql_where=text("last_inspected IS NOT NULL"), postgresql_include=["id"])

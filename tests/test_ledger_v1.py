@@ -52,7 +52,7 @@ def test_a_database_of_format_1_upgrades_audits_and_republishes_the_same_bytes(v
     store = _store(v1)
     try:
         assert store.revision() == "0009"
-        assert store.init() == "0010"
+        assert store.init() == "0011"
         assert publication.audit(store)
         assert publication.verify_file(v1 / f"{TASK}-bundle.json", store=store).checks
         again = publication.republish(store, TASK, v1 / "again")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from shuangsuiji import demo
@@ -56,10 +56,18 @@ def test_sealed_rows_cannot_be_changed(db_url: str, tmp_path: Path) -> None:
 def test_migrations_upgrade_and_downgrade(db_url: str) -> None:
     store = Store(db_url)
     try:
-        assert store.init() == "0010"
+        assert store.init() == "0011"
         _migrate(store, "downgrade", "0001")
         assert store.revision() == "0001"
-        assert store.init() == "0010"
+        assert store.init() == "0011"
+        indexes = {i["name"]: i for i in inspect(store.engine).get_indexes("inspection")}
+        assert indexes.keys() == {"ix_inspection_entity_date", "ix_inspection_date"}
+        assert indexes["ix_inspection_date"]["column_names"] == ["inspected_on", "entity_id"]
+        if store.is_postgres:
+            with store.atomic() as conn:
+                index = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_entity_last_inspected' "
+                                             "AND schemaname = current_schema()"))
+                assert "INCLUDE (id)" in index.scalar_one()
     finally:
         store.close()
 
@@ -118,7 +126,7 @@ def test_migration_0005_keeps_a_published_database(store: Store, tmp_path: Path)
     _migrate(store, "downgrade", "0004")
     assert _foreign_keys(store, "result") == {("draw", ("draw_id",)), ("entity", ("entity_id",))}
     assert _snapshot(store) == before
-    assert store.init() == "0010"
+    assert store.init() == "0011"
     assert _snapshot(store) == before
     assert _foreign_keys(store, "result") == _result_key(store)
     assert publication.audit(store)
@@ -151,7 +159,7 @@ def test_migration_0007_keeps_a_published_database(store: Store, tmp_path: Path)
     _migrate(store, "upgrade", "0007")
     assert _foreign_keys(store, "draw_entity") == set() and _foreign_keys(store, "draw_team") == set()
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
-    assert store.init() == "0010"
+    assert store.init() == "0011"
     assert _snapshot(store, _DRAWN) == before
     assert publication.audit(store)
     for attack in ("DELETE FROM draw_entity", "UPDATE draw_entity SET rank = 0", "DELETE FROM draw_team",
@@ -185,7 +193,7 @@ def test_migration_0008_keeps_a_published_database(store: Store, tmp_path: Path)
     assert _foreign_keys(store, "result") == {("draw_entity", ("draw_id", "entity_id"))}
     if sqlite:
         assert _without_rowid(store) == {"draw_entity": False, "draw_team": False}
-    assert store.init() == "0010"
+    assert store.init() == "0011"
     assert _foreign_keys(store, "result") == _result_key(store)
     if sqlite:
         assert _without_rowid(store) == {"draw_entity": True, "draw_team": True}
