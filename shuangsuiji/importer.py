@@ -820,10 +820,6 @@ class _writer:
             for officer in teams.get((int(e), str(d), None if p is None else int(p)), ()):
                 members.append((int(iid), officer))
         bulk_insert(self.conn, "inspection_member", ("inspection_id", "inspector_id"), members)
-        self.conn.execute(text(
-            "UPDATE entity SET last_inspected = (SELECT max(n.inspected_on) FROM inspection n WHERE n.entity_id = entity.id) "
-            "WHERE id IN (SELECT entity_id FROM inspection WHERE id > :b) AND (last_inspected IS NULL OR last_inspected < "
-            "(SELECT max(n.inspected_on) FROM inspection n WHERE n.entity_id = entity.id))"), {"b": before})
         self.report.inserted += len(rows)
 
     def finish(self, replace: bool) -> None:

@@ -22,10 +22,16 @@ from .tabular import write_table
 
 _ORDER = {"entities": "e.uscc", "inspectors": "i.cert_no", "items": "t.code",
           "conflicts": None, "history": None}
+# An entity's last inspection: the later of the date its registry row gives and its latest
+# inspection (imported history or a published task), which never rewrite the entity row.
+LAST_INSPECTED = ("CASE WHEN h.last IS NOT NULL AND (e.last_inspected IS NULL OR h.last > e.last_inspected) "
+                  "THEN h.last ELSE e.last_inspected END")
 _QUERIES = {
     "entities": ("SELECT e.uscc, e.name, e.entity_type, e.industry, e.region, e.address, e.status, "
-                 "u.name, e.risk, e.tags, e.last_inspected, e.enabled FROM entity e "
-                 "LEFT JOIN unit u ON u.id = e.unit_id"),
+                 f"u.name, e.risk, e.tags, {LAST_INSPECTED}, e.enabled FROM entity e "
+                 "LEFT JOIN unit u ON u.id = e.unit_id "
+                 "LEFT JOIN (SELECT entity_id, max(inspected_on) AS last FROM inspection GROUP BY entity_id) h "
+                 "ON h.entity_id = e.id"),
     "inspectors": ("SELECT i.cert_no, i.name, d.name, u.name, i.qualifications, i.status, i.capacity, "
                    "i.expert, i.id_card, i.phone FROM inspector i JOIN department d ON d.id = i.department_id "
                    "LEFT JOIN unit u ON u.id = i.unit_id"),

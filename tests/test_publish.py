@@ -4,12 +4,14 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from shuangsuiji import demo, publication, results, tasks
+from shuangsuiji import demo, publication, registry, results, tasks
 from shuangsuiji.errors import StateError, ValidationError, VerificationError
 from shuangsuiji.store import Store
 
@@ -140,3 +142,32 @@ def test_due_lists_overdue_tasks(db_url: str, tmp_path: Path) -> None:
     assert rows[0].due == day and day > date(2026, 10, 28)
     assert publication.due(store, date(2026, 10, 9)) == []
     store.close()
+
+
+def test_published_inspections_close_the_window_for_later_tasks(cycle) -> None:
+    """A published inspection is history: the export shows it as the entity's last inspection
+    and a later task's window excludes the entity, though the entity's row is not rewritten."""
+    store, res, _ = cycle
+    shown = tasks.show_task(store, res.task_no)
+    inspected = {r.uscc: r.completed_on for r in results.list_results(store, res.task_no) if r.completed_on}
+    assert inspected
+    exported = {r[0]: r[10] for r in registry.rows(store, "entities")}
+    assert all(str(exported[u]) >= day.isoformat() for u, day in inspected.items())
+    conn = store.read()
+    stored = dict(conn.execute(text("SELECT uscc, last_inspected FROM entity")).all())
+    imported = [u for u, day in stored.items() if day is not None]
+    conn.rollback()
+    assert imported and all(str(exported[u]) >= str(stored[u]) for u in imported)
+    assert any(stored[u] is None or str(stored[u]) < day.isoformat() for u, day in inspected.items())
+    spec = tomllib.loads(shown["spec"])
+    as_of = max(inspected.values())
+    tasks.create_task(store, {"task_no": "NEXT", "name": "后续任务", "plan": spec["plan"],
+                              "department": spec["department"], "as_of": as_of.isoformat(),
+                              "sizes": {"ratio": "60%"}, "exclusions": {"inspected_within_days": 30}})
+    fr = tasks.freeze(store, "NEXT")
+    tasks.draw(store, "NEXT", "1 2 3")
+    drawn = {r.uscc for r in results.list_results(store, "NEXT")}
+    cutoff = (as_of - timedelta(days=30)).isoformat()
+    recent = {u for u, day in exported.items() if day is not None and str(day) >= cutoff}
+    assert set(inspected) <= recent and drawn and not drawn & recent
+    assert fr.excluded["recently_inspected"] >= len(set(inspected))
