@@ -210,7 +210,7 @@ def _record_inspections(conn: Connection, task: dict[str, Any], draw_id: int) ->
 
     ``entity.last_inspected`` stays what the registry import said: rewriting half a million
     entity rows took 15 s (SQLite) and 45 s (PostgreSQL) of a provincial publication, and
-    every reader takes the later of it and the entity's inspections (``registry.LAST_INSPECTED``)."""
+    every reader takes the later of it and the entity's inspections (``registry.rows``)."""
     rows = [(int(e), task["department_id"], day, task["id"]) for e, day in conn.execute(text(
         "SELECT entity_id, completed_on FROM result WHERE draw_id = :d AND completed_on IS NOT NULL ORDER BY entity_id"),
         {"d": draw_id})]

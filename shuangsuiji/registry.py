@@ -8,11 +8,12 @@ same registry give the same digest, whatever their row order or collation.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import text
 
 from .codes import enums
@@ -22,16 +23,11 @@ from .tabular import write_table
 
 _ORDER = {"entities": "e.uscc", "inspectors": "i.cert_no", "items": "t.code",
           "conflicts": None, "history": None}
-# An entity's last inspection: the later of the date its registry row gives and its latest
-# inspection (imported history or a published task), which never rewrite the entity row.
-LAST_INSPECTED = ("CASE WHEN h.last IS NOT NULL AND (e.last_inspected IS NULL OR h.last > e.last_inspected) "
-                  "THEN h.last ELSE e.last_inspected END")
+_LAST = 10          # the entities column of the last inspection; the query adds the entity id after the row
 _QUERIES = {
     "entities": ("SELECT e.uscc, e.name, e.entity_type, e.industry, e.region, e.address, e.status, "
-                 f"u.name, e.risk, e.tags, {LAST_INSPECTED}, e.enabled FROM entity e "
-                 "LEFT JOIN unit u ON u.id = e.unit_id "
-                 "LEFT JOIN (SELECT entity_id, max(inspected_on) AS last FROM inspection GROUP BY entity_id) h "
-                 "ON h.entity_id = e.id"),
+                 "u.name, e.risk, e.tags, e.last_inspected, e.enabled, e.id FROM entity e "
+                 "LEFT JOIN unit u ON u.id = e.unit_id"),
     "inspectors": ("SELECT i.cert_no, i.name, d.name, u.name, i.qualifications, i.status, i.capacity, "
                    "i.expert, i.id_card, i.phone FROM inspector i JOIN department d ON d.id = i.department_id "
                    "LEFT JOIN unit u ON u.id = i.unit_id"),
@@ -62,16 +58,43 @@ def _canon(v: Any) -> str:
     return str(v)
 
 
+class _Latest:
+    """Each entity's latest inspection, merged into entities rows (which end with the entity id)
+    block by block: a join in SQL probed an index once per entity, 10 million times for a
+    provincial registry's digest (about 45 s on SQLite)."""
+
+    def __init__(self, conn: Any) -> None:
+        got = conn.execute(text("SELECT entity_id, max(inspected_on) FROM inspection GROUP BY entity_id "
+                                "ORDER BY entity_id")).all()
+        self.ids = np.fromiter((int(r[0]) for r in got), np.int64, len(got))
+        self.days = [r[1] for r in got]
+
+    def merge(self, block: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """The rows without their id, each with the later of its date and its latest inspection
+        (both ISO text on SQLite, both dates on PostgreSQL)."""
+        out = [tuple(r[:-1]) for r in block]
+        if not len(self.ids) or not out:
+            return out
+        ids = np.fromiter((r[-1] for r in block), np.int64, len(block))
+        at = np.searchsorted(self.ids, ids).clip(max=len(self.ids) - 1)
+        for k in np.flatnonzero(self.ids[at] == ids).tolist():
+            day, row = self.days[int(at[k])], out[k]
+            if row[_LAST] is None or day > row[_LAST]:
+                out[k] = (*row[:_LAST], day, *row[_LAST + 1:])
+        return out
+
+
 def rows(store: Store, kind: str) -> Iterator[tuple[Any, ...]]:
     """Registry rows of ``kind`` in the export column order, sorted by key (bytewise)."""
     conn = store.read()
     order = _ORDER[kind]
     if order is not None:
         collate = ' COLLATE "C"' if store.is_postgres else ""
-        order = order.format(c=collate) if False else order + collate
-        result = conn.execute(text(f"{_QUERIES[kind]} ORDER BY {order}").execution_options(yield_per=50_000))
-        for r in result:
-            yield tuple(_fix_bool(kind, i, v) for i, v in enumerate(r))
+        latest = _Latest(conn) if kind == "entities" else None
+        result = conn.execute(text(f"{_QUERIES[kind]} ORDER BY {order}{collate}").execution_options(yield_per=50_000))
+        for block in result.partitions():
+            for r in (latest.merge(block) if latest else block):
+                yield tuple(_fix_bool(kind, i, v) for i, v in enumerate(r))
         conn.rollback()
         return
     result = list(conn.execute(text(_QUERIES[kind])))
@@ -121,10 +144,13 @@ def digest(store: Store, kind: str) -> Digest:
     raw = conn.connection.driver_connection
     # PostgreSQL: a named (server-side) cursor, or psycopg would hold the whole result in memory
     cur = raw.cursor(name="shuangsuiji_digest") if store.is_postgres else raw.cursor()  # type: ignore[union-attr]
+    latest = _Latest(conn) if kind == "entities" else None
     try:
         cur.execute(f"{_QUERIES[kind]} ORDER BY {_ORDER[kind]}{collate}")
-        keep = [i for i in range(len(cur.description)) if i not in private]
+        keep = [i for i in range(len(cur.description) - (latest is not None)) if i not in private]
         while block := cur.fetchmany(50_000):
+            if latest is not None:
+                block = latest.merge(block)
             lines = ["\x1f".join([v if type(v) is str else _canon(v) for v in (r[i] for i in keep)]) for r in block]
             h.update(("\n".join(lines) + "\n").encode("utf-8"))
             n += len(block)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import json
 import tomllib
 from datetime import timedelta
@@ -151,7 +152,10 @@ def test_published_inspections_close_the_window_for_later_tasks(cycle) -> None:
     shown = tasks.show_task(store, res.task_no)
     inspected = {r.uscc: r.completed_on for r in results.list_results(store, res.task_no) if r.completed_on}
     assert inspected
-    exported = {r[0]: r[10] for r in registry.rows(store, "entities")}
+    listed = list(registry.rows(store, "entities"))
+    exported = {r[0]: r[10] for r in listed}
+    lines = "".join("\x1f".join(registry._canon(v) for v in r) + "\n" for r in listed)
+    assert registry.digest(store, "entities").sha256 == hashlib.sha256(lines.encode("utf-8")).hexdigest()
     assert all(str(exported[u]) >= day.isoformat() for u, day in inspected.items())
     conn = store.read()
     stored = dict(conn.execute(text("SELECT uscc, last_inspected FROM entity")).all())
