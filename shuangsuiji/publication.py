@@ -568,7 +568,7 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
         own = [ledger.load_entry(c, s, q) for q, c, s, _b in rows]
         _check_entries(conn, task["department_id"], own)
         entries = {(e["kind"], e.get("round")): e for e in own}
-        stored = {id(e): r[3] for e, r in zip(own, rows)}
+        stored = {(e["kind"], e.get("round")): r[3] for e, r in zip(own, rows)}    # keyed as entries
         del rows
         for d in draws:
             rec = bundle.draw_record_from_db(conn, task, d)
@@ -586,7 +586,7 @@ def audit_task(store: Store, task_no: str, bundle_data: dict[str, Any] | None = 
         if pub is None and (task["state"] == "published" or bundle_data is not None):
             raise verify.fail("publish.db_no_publication", task=task_no)
         if pub is not None:
-            pub = _stored_bundle(pub, stored[id(pub)])[1]
+            pub = _stored_bundle(pub, stored[("publication", None)])[1]
             current = next(d for d in draws if d["current"])
             res = results.results_record(conn, current["id"])
             if ledger.canonical(res) != ledger.canonical(pub["results"]):
